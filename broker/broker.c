@@ -1,0 +1,212 @@
+/* broker.c - broker lifecycle, sockets and the event loop. */
+#define _GNU_SOURCE
+#include "broker_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+int64_t ldb_clock_now(const ldb_broker *b)
+{
+    return b->cfg->simulated ? b->sim_clock_ms : ldw_now_ms();
+}
+
+int ldb_send_body(ldb_broker *b, const uint8_t *rid, size_t rid_len,
+                  const Liandong__V1__Body *body)
+{
+    ldw_header_fields h = {.sender = b->key->id, .key_id = b->key->key_id, .seq = 0,
+                           .sent_at_ms = ldw_now_ms()};
+    uint8_t *buf;
+    size_t len;
+    if (ldw_envelope_seal_body(&h, body, b->key->sign_secret, &buf, &len, NULL) != LD_OK) {
+        errno = ENOMEM;
+        return -1;
+    }
+    int rc = zmq_send(b->router, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    if (rc >= 0)
+        rc = zmq_send(b->router, buf, len, ZMQ_DONTWAIT);
+    free(buf);
+    return rc < 0 ? -1 : 0;
+}
+
+static int write_ready_file(const char *path, const char *endpoint, char *err, size_t errlen)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%s\n", endpoint) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: cannot write the ready file: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int init_clock(ldb_broker *b, char *err, size_t errlen)
+{
+    if (!b->cfg->simulated)
+        return 0;
+    MDB_txn *txn;
+    if (ldb_store_begin(b->store, NULL, 0, &txn) != LD_OK) {
+        snprintf(err, errlen, "cannot start a storage transaction for the clock");
+        return -1;
+    }
+    int64_t ms;
+    int rc = ldb_store_clock_get(b->store, txn, &ms);
+    if (rc == LD_OK) {
+        b->sim_clock_ms = ms;
+        if (b->cfg->simulated_start_ms && b->cfg->simulated_start_ms != ms)
+            ldb_info("clock: continuing the stored simulated clock; the configured start "
+                     "time applies to a new data directory only");
+        mdb_txn_abort(txn);
+        return 0;
+    }
+    b->sim_clock_ms = b->cfg->simulated_start_ms ? b->cfg->simulated_start_ms : ldw_now_ms();
+    if (rc != LD_ERR_NOT_FOUND || ldb_store_clock_put(b->store, txn, b->sim_clock_ms) != LD_OK ||
+        ldb_store_commit(txn) != LD_OK) {
+        if (rc != LD_ERR_NOT_FOUND)
+            mdb_txn_abort(txn);
+        snprintf(err, errlen, "cannot store the simulated clock");
+        return -1;
+    }
+    return 0;
+}
+
+int ldb_broker_new(const ldb_config *cfg, ldb_broker **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    ldb_broker *b = calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return LD_ERR_NOMEM;
+    }
+    b->cfg = cfg;
+    char kerr[LDK_ERR_MAX];
+    int rc = ldk_identity_load_secret(cfg->key, &b->key, kerr, sizeof kerr);
+    if (rc != LD_OK) {
+        snprintf(err, errlen, "broker key: %s", kerr);
+        goto fail;
+    }
+    rc = ldk_roster_load(cfg->roster, &b->roster, kerr, sizeof kerr);
+    if (rc != LD_OK) {
+        snprintf(err, errlen, "roster: %s", kerr);
+        goto fail;
+    }
+    rc = ldb_store_open(cfg->data_dir, cfg->map_size, &b->store, err, errlen);
+    if (rc != LD_OK)
+        goto fail;
+    if (init_clock(b, err, errlen) != 0) {
+        rc = LD_ERR_STORAGE;
+        goto fail;
+    }
+
+    rc = LD_ERR_ZMQ;
+    b->ctx = zmq_ctx_new();
+    if (!b->ctx) {
+        snprintf(err, errlen, "cannot create a ZeroMQ context: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    b->zap = ldb_zap_open(b->ctx);
+    if (!b->zap) {
+        snprintf(err, errlen, "cannot start the ZAP handler: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    b->router = zmq_socket(b->ctx, ZMQ_ROUTER);
+    int one = 1, linger = 1000, hwm = 100000;
+    int64_t maxsize = (int64_t)cfg->max_message * 2 + 65536;
+    if (!b->router || zmq_setsockopt(b->router, ZMQ_CURVE_SERVER, &one, sizeof one) ||
+        zmq_setsockopt(b->router, ZMQ_CURVE_SECRETKEY, b->key->curve_secret,
+                       LDK_Z85_KEY_LEN) ||
+        zmq_setsockopt(b->router, ZMQ_ZAP_DOMAIN, "liandong", 8) ||
+        zmq_setsockopt(b->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) ||
+        zmq_setsockopt(b->router, ZMQ_LINGER, &linger, sizeof linger) ||
+        zmq_setsockopt(b->router, ZMQ_SNDHWM, &hwm, sizeof hwm) ||
+        zmq_setsockopt(b->router, ZMQ_RCVHWM, &hwm, sizeof hwm) ||
+        zmq_setsockopt(b->router, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize)) {
+        snprintf(err, errlen, "cannot set up the ROUTER socket: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    if (zmq_bind(b->router, cfg->listen) != 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen, zmq_strerror(errno));
+        goto fail;
+    }
+    size_t elen = sizeof b->endpoint;
+    zmq_getsockopt(b->router, ZMQ_LAST_ENDPOINT, b->endpoint, &elen);
+    if (cfg->ready_file && write_ready_file(cfg->ready_file, b->endpoint, err, errlen) != 0) {
+        rc = LD_ERR_IO;
+        goto fail;
+    }
+    ldb_info("broker %s (key %s) listening on %s, data in %s, %zu roster entries%s",
+             b->key->id, b->key->key_id, b->endpoint, cfg->data_dir, b->roster->count,
+             cfg->simulated ? ", simulated clock" : "");
+    *out = b;
+    return LD_OK;
+fail:
+    ldb_broker_destroy(&b);
+    return rc;
+}
+
+const char *ldb_broker_endpoint(const ldb_broker *b)
+{
+    return b->endpoint;
+}
+
+static void reload_roster(ldb_broker *b)
+{
+    char kerr[LDK_ERR_MAX];
+    ldk_roster *r;
+    if (ldk_roster_load(b->cfg->roster, &r, kerr, sizeof kerr) != LD_OK) {
+        ldb_error("roster reload failed, keeping the current roster: %s", kerr);
+        return;
+    }
+    ldk_roster_destroy(&b->roster);
+    b->roster = r;
+    ldb_info("roster reloaded: %zu entries", r->count);
+}
+
+int ldb_broker_run(ldb_broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+{
+    while (!*stop) {
+        if (*reload) {
+            *reload = 0;
+            reload_roster(b);
+        }
+        zmq_pollitem_t items[2] = {{b->router, 0, ZMQ_POLLIN, 0}, {b->zap, 0, ZMQ_POLLIN, 0}};
+        int n = zmq_poll(items, 2, 200);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            ldb_error("poll failed: %s", zmq_strerror(errno));
+            return -1;
+        }
+        if (items[1].revents & ZMQ_POLLIN)
+            ldb_zap_handle(b->zap, b->roster);
+        if (items[0].revents & ZMQ_POLLIN)
+            ldb_pipeline_run_batch(b);
+        ldb_sessions_pump(b);
+    }
+    ldb_info("broker stopping");
+    return 0;
+}
+
+void ldb_broker_destroy(ldb_broker **bp)
+{
+    if (!bp || !*bp)
+        return;
+    ldb_broker *b = *bp;
+    if (b->router)
+        zmq_close(b->router);
+    ldb_zap_close(&b->zap);
+    if (b->ctx)
+        zmq_ctx_term(b->ctx);
+    ldb_store_close(&b->store);
+    ldk_roster_destroy(&b->roster);
+    ldk_identity_destroy(&b->key);
+    free(b->sessions);
+    free(b);
+    *bp = NULL;
+}

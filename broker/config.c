@@ -1,0 +1,220 @@
+/* config.c - broker configuration from a YAML file (libyaml) and defaults. */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <yaml.h>
+
+void ldb_config_init(ldb_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->listen = strdup(LDB_DEFAULT_LISTEN);
+    c->max_message = LDB_DEFAULT_MAX_MESSAGE;
+    c->skew_ms = (int64_t)LDB_DEFAULT_SKEW_S * 1000;
+    c->map_size = (size_t)LDB_DEFAULT_MAP_MB * 1024 * 1024;
+    c->batch_max = LDB_DEFAULT_BATCH;
+    c->log_level = LDB_LOG_INFO;
+}
+
+void ldb_config_clear(ldb_config *c)
+{
+    free(c->listen);
+    free(c->data_dir);
+    free(c->roster);
+    free(c->key);
+    free(c->ready_file);
+    memset(c, 0, sizeof *c);
+}
+
+int ldb_parse_time(const char *s, int64_t *ms)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *p = strptime(s, "%Y-%m-%d", &tm);
+    if (!p)
+        return -1;
+    long offset = 0;
+    if (*p == 'T' || *p == ' ') {
+        p = strptime(p + 1, "%H:%M:%S", &tm);
+        if (!p)
+            return -1;
+        if (*p == 'Z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int hh, mm;
+            if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+                return -1;
+            offset = (hh * 60L + mm) * 60L * (*p == '+' ? 1 : -1);
+            p += 6;
+        } else if (*p) {
+            return -1;
+        }
+    }
+    if (*p)
+        return -1;
+    time_t t = timegm(&tm);
+    *ms = ((int64_t)t - offset) * 1000;
+    return 0;
+}
+
+static int set_err(char *err, size_t errlen, const char *path, const yaml_node_t *n,
+                   const char *fmt, const char *arg)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, fmt, arg);
+    if (n)
+        snprintf(err, errlen, "%s:%zu: %s", path, n->start_mark.line + 1, msg);
+    else
+        snprintf(err, errlen, "%s: %s", path, msg);
+    return -1;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int replace(char **dst, const char *v)
+{
+    char *s = strdup(v);
+    if (!s)
+        return -1;
+    free(*dst);
+    *dst = s;
+    return 0;
+}
+
+int ldb_config_load(ldb_config *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open config file: %s", path, strerror(errno));
+        return -1;
+    }
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_file(&parser, f);
+    if (!yaml_parser_load(&parser, &doc)) {
+        snprintf(err, errlen, "%s:%zu: %s", path, parser.problem_mark.line + 1,
+                 parser.problem ? parser.problem : "YAML syntax error");
+        yaml_parser_delete(&parser);
+        fclose(f);
+        return -1;
+    }
+    int rc = 0;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (!root) {
+        snprintf(err, errlen, "%s: the config file is empty", path);
+        rc = -1;
+        goto out;
+    }
+    if (root->type != YAML_MAPPING_NODE) {
+        rc = set_err(err, errlen, path, root, "%s", "the config file must be a mapping of keys");
+        goto out;
+    }
+    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
+         pr < root->data.mapping.pairs.top && rc == 0; pr++) {
+        yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
+        yaml_node_t *v = yaml_document_get_node(&doc, pr->value);
+        if (k->type != YAML_SCALAR_NODE) {
+            rc = set_err(err, errlen, path, k, "%s", "keys must be plain names");
+            break;
+        }
+        const char *key = (const char *)k->data.scalar.value;
+        if (v->type != YAML_SCALAR_NODE) {
+            rc = set_err(err, errlen, path, v, "'%s' must be a single value", key);
+            break;
+        }
+        const char *val = (const char *)v->data.scalar.value;
+        uint64_t n = 0;
+        if (strcmp(key, "listen") == 0) {
+            rc = replace(&c->listen, val);
+        } else if (strcmp(key, "data_dir") == 0) {
+            rc = replace(&c->data_dir, val);
+        } else if (strcmp(key, "roster") == 0) {
+            rc = replace(&c->roster, val);
+        } else if (strcmp(key, "key") == 0) {
+            rc = replace(&c->key, val);
+        } else if (strcmp(key, "max_message_bytes") == 0) {
+            if (parse_u64(val, &n) || n < 1024 || n > 256u * 1024 * 1024)
+                rc = set_err(err, errlen, path, v,
+                             "max_message_bytes must be a number from 1024 to 268435456, not '%s'",
+                             val);
+            else
+                c->max_message = (size_t)n;
+        } else if (strcmp(key, "clock_skew_seconds") == 0) {
+            if (parse_u64(val, &n) || n > 86400 * 366)
+                rc = set_err(err, errlen, path, v,
+                             "clock_skew_seconds must be a number of seconds, not '%s'", val);
+            else
+                c->skew_ms = (int64_t)n * 1000;
+        } else if (strcmp(key, "map_size_mb") == 0) {
+            if (parse_u64(val, &n) || n < 1 || n > 1024u * 1024)
+                rc = set_err(err, errlen, path, v,
+                             "map_size_mb must be a number from 1 to 1048576, not '%s'", val);
+            else
+                c->map_size = (size_t)n * 1024 * 1024;
+        } else if (strcmp(key, "batch_max") == 0) {
+            if (parse_u64(val, &n) || n < 1 || n > 65536)
+                rc = set_err(err, errlen, path, v,
+                             "batch_max must be a number from 1 to 65536, not '%s'", val);
+            else
+                c->batch_max = (unsigned)n;
+        } else if (strcmp(key, "simulated_clock") == 0) {
+            if (strcmp(val, "false") == 0 || strcmp(val, "no") == 0) {
+                c->simulated = 0;
+            } else if (strcmp(val, "true") == 0 || strcmp(val, "yes") == 0) {
+                c->simulated = 1;
+            } else if (ldb_parse_time(val, &c->simulated_start_ms) == 0) {
+                c->simulated = 1;
+            } else {
+                rc = set_err(err, errlen, path, v,
+                             "simulated_clock must be true, false or a start time like "
+                             "2022-07-01T09:00:00+08:00, not '%s'",
+                             val);
+            }
+        } else if (strcmp(key, "log_level") == 0) {
+            if (ldb_log_parse_level(val, &c->log_level))
+                rc = set_err(err, errlen, path, v,
+                             "log_level must be debug, info, warn or error, not '%s'", val);
+        } else if (strcmp(key, "ready_file") == 0) {
+            rc = replace(&c->ready_file, val);
+        } else {
+            rc = set_err(err, errlen, path, k, "unknown setting '%s' (see docs/operations.md)",
+                         key);
+        }
+    }
+out:
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    fclose(f);
+    return rc;
+}
+
+int ldb_config_check(const ldb_config *c, char *err, size_t errlen)
+{
+    if (!c->data_dir) {
+        snprintf(err, errlen, "no data directory: give --data-dir DIR or data_dir in --config");
+        return -1;
+    }
+    if (!c->roster) {
+        snprintf(err, errlen, "no roster: give --roster FILE or roster in --config");
+        return -1;
+    }
+    if (!c->key) {
+        snprintf(err, errlen, "no broker key: give --key broker.secret or key in --config");
+        return -1;
+    }
+    return 0;
+}

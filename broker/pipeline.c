@@ -1,0 +1,479 @@
+/* pipeline.c - receive a batch, check each envelope, store, answer.
+ *
+ * Checks run in the order of docs/protocol.md: size, parse, sender equals
+ * the CURVE User-Id, key active, signature; then, inside the write
+ * transaction: duplicate (Ack again), sequence (REPLAY), clock skew, and the
+ * message type's own checks. Each message's effects go into a nested
+ * transaction, so one refusal never undoes another message's effects; the
+ * batch commits once (group commit) before any Ack leaves.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker_int.h"
+#include "log.h"
+
+enum { PENDING = -1, ACCEPTED = 0 };
+
+typedef struct item {
+    zmq_msg_t rid;
+    zmq_msg_t data;
+    int extra_frames;
+    char user[LDK_ID_MAX + 1];
+    ldw_opened o;
+    Liandong__V1__Body *body;
+    const ldk_roster_entry *sender;
+    int verdict; /* PENDING, ACCEPTED or a reason code */
+    char text[512];
+    int duplicate;
+    /* Hello answers, read inside the transaction. */
+    uint64_t last_seq;
+    uint64_t mailbox_size;
+    int64_t clock_ms;
+} item;
+
+static void refuse(item *it, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void refuse(item *it, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(it->text, sizeof it->text, fmt, ap);
+    va_end(ap);
+    it->verdict = code;
+}
+
+/* Checks that need no storage. */
+static void precheck(ldb_broker *b, item *it)
+{
+    size_t len = zmq_msg_size(&it->data);
+    if (it->extra_frames) {
+        refuse(it, LIANDONG__V1__REASON_CODE__MALFORMED,
+               "a message must be exactly one frame holding one Envelope, got %d frames",
+               it->extra_frames + 1);
+        return;
+    }
+    if (len > b->cfg->max_message) {
+        refuse(it, LIANDONG__V1__REASON_CODE__TOO_LARGE,
+               "the envelope is %zu bytes; this broker accepts at most %zu", len,
+               b->cfg->max_message);
+        return;
+    }
+    char why[256];
+    if (ldw_envelope_open(zmq_msg_data(&it->data), len, &it->o, why, sizeof why) != LD_OK) {
+        refuse(it, LIANDONG__V1__REASON_CODE__MALFORMED, "%s", why);
+        return;
+    }
+    const char *sender = it->o.hdr->sender;
+    if (strcmp(sender, it->user) != 0) {
+        refuse(it, LIANDONG__V1__REASON_CODE__SENDER_MISMATCH,
+               "the envelope says it is from '%.64s' but this connection authenticated as '%s'",
+               sender, it->user);
+        return;
+    }
+    const ldk_roster_entry *e = ldk_roster_find_key(b->roster, sender, it->o.hdr->key_id);
+    if (!e) {
+        if (!ldk_roster_find_any(b->roster, sender))
+            refuse(it, LIANDONG__V1__REASON_CODE__UNKNOWN_SENDER,
+                   "principal '%s' is not in the roster", sender);
+        else
+            refuse(it, LIANDONG__V1__REASON_CODE__UNKNOWN_SENDER,
+                   "key '%.32s' is not registered for '%s'", it->o.hdr->key_id, sender);
+        return;
+    }
+    if (e->revoked) {
+        refuse(it, LIANDONG__V1__REASON_CODE__KEY_REVOKED,
+               "key %s of '%s' was revoked; sign with the principal's current key",
+               e->pub.key_id, sender);
+        return;
+    }
+    if (ldw_envelope_verify(&it->o, e->pub.sign_public) != LD_OK) {
+        refuse(it, LIANDONG__V1__REASON_CODE__BAD_SIGNATURE,
+               "the signature does not verify with key %s of '%s'", e->pub.key_id, sender);
+        return;
+    }
+    it->sender = e;
+    it->body = liandong__v1__body__unpack(NULL, it->o.env->body.len, it->o.env->body.data);
+    if (!it->body) {
+        refuse(it, LIANDONG__V1__REASON_CODE__MALFORMED, "the body is not a protobuf Body");
+        return;
+    }
+    switch (it->body->msg_case) {
+    case LIANDONG__V1__BODY__MSG_HELLO:
+    case LIANDONG__V1__BODY__MSG_DIRECT:
+    case LIANDONG__V1__BODY__MSG_DELIVERY_ACK:
+    case LIANDONG__V1__BODY__MSG_CLOCK_ADVANCE:
+        break;
+    case LIANDONG__V1__BODY__MSG__NOT_SET:
+        refuse(it, LIANDONG__V1__REASON_CODE__UNSUPPORTED,
+               "the body holds a message type this broker does not know");
+        break;
+    default:
+        refuse(it, LIANDONG__V1__REASON_CODE__UNSUPPORTED,
+               "'%s' is sent by the broker, not to it", ldw_body_name(it->body->msg_case));
+        break;
+    }
+}
+
+static int is_session_message(const item *it)
+{
+    return it->body->msg_case == LIANDONG__V1__BODY__MSG_HELLO ||
+           it->body->msg_case == LIANDONG__V1__BODY__MSG_DELIVERY_ACK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The Direct message's recipients, sorted and without repeats. */
+static int direct_effects(ldb_broker *b, MDB_txn *txn, item *it, int64_t now)
+{
+    Liandong__V1__Direct *d = it->body->direct;
+    if (d->n_to == 0) {
+        refuse(it, LIANDONG__V1__REASON_CODE__MALFORMED, "a Direct message needs a recipient");
+        return LD_OK;
+    }
+    if (d->n_to > LDB_MAX_RECIPIENTS) {
+        refuse(it, LIANDONG__V1__REASON_CODE__TOO_LARGE,
+               "a Direct message may name at most %d recipients, not %zu", LDB_MAX_RECIPIENTS,
+               d->n_to);
+        return LD_OK;
+    }
+    char **to = malloc(d->n_to * sizeof *to);
+    if (!to)
+        return LD_ERR_NOMEM;
+    memcpy(to, d->to, d->n_to * sizeof *to);
+    qsort(to, d->n_to, sizeof *to, cmp_str);
+    size_t n = 0;
+    for (size_t i = 0; i < d->n_to; i++) {
+        if (n && strcmp(to[n - 1], to[i]) == 0)
+            continue;
+        if (!ldk_roster_find_any(b->roster, to[i])) {
+            refuse(it, LIANDONG__V1__REASON_CODE__UNKNOWN_RECIPIENT,
+                   "recipient '%.64s' is not in the roster", to[i]);
+            free(to);
+            return LD_OK;
+        }
+        to[n++] = to[i];
+    }
+    int rc = ldb_store_message_put(b->store, txn, &it->o.id, zmq_msg_data(&it->data),
+                                   zmq_msg_size(&it->data), (uint32_t)n, now);
+    for (size_t i = 0; i < n && rc == LD_OK; i++) {
+        uint64_t did;
+        rc = ldb_store_mailbox_put(b->store, txn, to[i], &it->o.id, &did);
+        if (rc == LD_OK) {
+            ldb_session *s = ldb_session_find(b, to[i]);
+            if (s)
+                s->more = 1;
+        }
+    }
+    free(to);
+    return rc;
+}
+
+/* Effects of one message inside txn. Returns an ld_error for storage
+ * failures; refusals are recorded in it->verdict. */
+static int apply(ldb_broker *b, MDB_txn *txn, item *it, int64_t *clock)
+{
+    const Liandong__V1__Header *h = it->o.hdr;
+    int64_t skew = ldw_now_ms() - h->sent_at_ms;
+    int rc;
+    if (is_session_message(it)) {
+        if (skew > b->cfg->skew_ms || -skew > b->cfg->skew_ms)
+            goto skewed;
+        if (it->body->msg_case == LIANDONG__V1__BODY__MSG_HELLO) {
+            rc = ldb_store_seq_get(b->store, txn, h->sender, &it->last_seq);
+            if (rc == LD_OK)
+                rc = ldb_store_mailbox_count(b->store, txn, h->sender, &it->mailbox_size);
+            it->clock_ms = *clock;
+            return rc;
+        }
+        Liandong__V1__DeliveryAck *a = it->body->delivery_ack;
+        for (size_t i = 0; i < a->n_delivery_ids; i++) {
+            rc = ldb_store_mailbox_ack(b->store, txn, h->sender, a->delivery_ids[i]);
+            if (rc == LD_ERR_NOT_FOUND)
+                continue; /* acknowledged before: harmless */
+            if (rc != LD_OK)
+                return rc;
+            ldb_session *s = ldb_session_find(b, h->sender);
+            if (s && s->inflight)
+                s->inflight--;
+        }
+        return LD_OK;
+    }
+
+    uint64_t seen;
+    rc = ldb_store_dedup_get(b->store, txn, &it->o.id, &seen);
+    if (rc == LD_OK) {
+        it->duplicate = 1;
+        it->clock_ms = *clock;
+        return LD_OK;
+    }
+    if (rc != LD_ERR_NOT_FOUND)
+        return rc;
+    uint64_t last;
+    rc = ldb_store_seq_get(b->store, txn, h->sender, &last);
+    if (rc != LD_OK)
+        return rc;
+    if (h->seq <= last) {
+        refuse(it, LIANDONG__V1__REASON_CODE__REPLAY,
+               "sequence number %llu is not above %llu, the last one accepted from '%s'",
+               (unsigned long long)h->seq, (unsigned long long)last, h->sender);
+        return LD_OK;
+    }
+    if (skew > b->cfg->skew_ms || -skew > b->cfg->skew_ms)
+        goto skewed;
+
+    switch (it->body->msg_case) {
+    case LIANDONG__V1__BODY__MSG_DIRECT:
+        rc = direct_effects(b, txn, it, *clock);
+        break;
+    case LIANDONG__V1__BODY__MSG_CLOCK_ADVANCE: {
+        int64_t by = it->body->clock_advance->by_ms;
+        if (!(it->sender->pub.roles & LDK_ROLE_ADMIN)) {
+            refuse(it, LIANDONG__V1__REASON_CODE__UNAUTHORIZED,
+                   "only a principal with the admin role may advance the clock");
+            return LD_OK;
+        }
+        if (!b->cfg->simulated) {
+            refuse(it, LIANDONG__V1__REASON_CODE__UNSUPPORTED,
+                   "the broker runs on the wall clock; start it with --simulated-clock to "
+                   "advance the clock");
+            return LD_OK;
+        }
+        if (by <= 0 || by > INT64_MAX / 2 - *clock) {
+            refuse(it, LIANDONG__V1__REASON_CODE__MALFORMED,
+                   "the clock can only move forward, by a positive amount, not %lld ms",
+                   (long long)by);
+            return LD_OK;
+        }
+        rc = ldb_store_clock_put(b->store, txn, *clock + by);
+        if (rc == LD_OK)
+            *clock += by;
+        break;
+    }
+    default:
+        refuse(it, LIANDONG__V1__REASON_CODE__UNSUPPORTED, "message type not supported");
+        return LD_OK;
+    }
+    if (rc != LD_OK || it->verdict != PENDING)
+        return rc;
+    rc = ldb_store_dedup_put(b->store, txn, &it->o.id, h->seq, *clock);
+    if (rc == LD_OK)
+        rc = ldb_store_seq_put(b->store, txn, h->sender, h->seq);
+    it->clock_ms = *clock;
+    return rc;
+
+skewed:
+    refuse(it, LIANDONG__V1__REASON_CODE__CLOCK_SKEW,
+           "the message was sent %+.1f s from the broker's clock; at most %lld s are allowed: "
+           "check the sender's clock (NTP)",
+           -(double)skew / 1000.0, (long long)(b->cfg->skew_ms / 1000));
+    return LD_OK;
+}
+
+static int storage_verdict(item *it, int rc)
+{
+    if (rc == LD_ERR_STORAGE_FULL)
+        refuse(it, LIANDONG__V1__REASON_CODE__STORAGE_FULL,
+               "the broker's storage is full; the message was not stored, try again later");
+    else
+        refuse(it, LIANDONG__V1__REASON_CODE__INTERNAL,
+               "the broker could not store the message (%s); it was not stored",
+               ld_strerror(rc));
+    return it->verdict;
+}
+
+static void store_batch(ldb_broker *b, item *items, size_t n)
+{
+    size_t todo = 0;
+    for (size_t i = 0; i < n; i++)
+        todo += items[i].verdict == PENDING;
+    if (!todo)
+        return;
+    MDB_txn *txn;
+    int rc = ldb_store_begin(b->store, NULL, 0, &txn);
+    if (rc != LD_OK) {
+        for (size_t i = 0; i < n; i++)
+            if (items[i].verdict == PENDING)
+                storage_verdict(&items[i], rc);
+        return;
+    }
+    int64_t clock = ldb_clock_now(b);
+    for (size_t i = 0; i < n; i++) {
+        item *it = &items[i];
+        if (it->verdict != PENDING)
+            continue;
+        MDB_txn *child;
+        rc = ldb_store_begin(b->store, txn, 0, &child);
+        if (rc != LD_OK) {
+            storage_verdict(it, rc);
+            continue;
+        }
+        int64_t c2 = clock;
+        rc = apply(b, child, it, &c2);
+        if (rc == LD_OK && it->verdict == PENDING) {
+            rc = ldb_store_commit(child);
+            if (rc == LD_OK) {
+                it->verdict = ACCEPTED;
+                clock = c2;
+            } else {
+                storage_verdict(it, rc);
+            }
+        } else {
+            mdb_txn_abort(child);
+            if (rc != LD_OK)
+                storage_verdict(it, rc);
+        }
+    }
+    rc = ldb_store_commit(txn);
+    if (rc != LD_OK) {
+        ldb_error("batch commit failed (%s): %zu messages refused", ld_strerror(rc), todo);
+        for (size_t i = 0; i < n; i++)
+            if (items[i].verdict == ACCEPTED)
+                storage_verdict(&items[i], rc);
+        return;
+    }
+    if (b->cfg->simulated && clock != b->sim_clock_ms) {
+        ldb_info("clock advanced to %lld", (long long)clock);
+        b->sim_clock_ms = clock;
+    }
+}
+
+static void answer(ldb_broker *b, item *it)
+{
+    const uint8_t *rid = zmq_msg_data(&it->rid);
+    size_t rid_len = zmq_msg_size(&it->rid);
+    Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
+    const char *who = it->o.hdr ? it->o.hdr->sender : it->user;
+    uint64_t seq = it->o.hdr ? it->o.hdr->seq : 0;
+    char hex[33] = "-";
+    if (it->o.env)
+        ldw_envelope_id_hex(&it->o.id, hex);
+
+    if (it->verdict != ACCEPTED) {
+        Liandong__V1__Nack nack = LIANDONG__V1__NACK__INIT;
+        if (it->o.env) {
+            nack.envelope_id.data = it->o.id.bytes;
+            nack.envelope_id.len = LDW_ENVELOPE_ID_BYTES;
+        }
+        nack.seq = seq;
+        nack.code = it->verdict;
+        nack.text = it->text;
+        body.msg_case = LIANDONG__V1__BODY__MSG_NACK;
+        body.nack = &nack;
+        ldb_warn("refused %s from %s seq %llu: %s: %s", hex, who, (unsigned long long)seq,
+                 ldw_reason_name(it->verdict), it->text);
+        if (ldb_send_body(b, rid, rid_len, &body) != 0)
+            ldb_debug("nack to %s not sent: %s", who, zmq_strerror(errno));
+        return;
+    }
+    switch (it->body->msg_case) {
+    case LIANDONG__V1__BODY__MSG_HELLO: {
+        Liandong__V1__HelloReply hr = LIANDONG__V1__HELLO_REPLY__INIT;
+        hr.last_seq = it->last_seq;
+        hr.broker_time_ms = ldw_now_ms();
+        hr.clock_ms = it->clock_ms;
+        hr.simulated_clock = b->cfg->simulated;
+        hr.mailbox_size = it->mailbox_size;
+        hr.principal = (char *)it->sender->pub.id;
+        hr.name = (char *)it->sender->pub.name;
+        hr.protocol = LDW_PROTOCOL_VERSION;
+        body.msg_case = LIANDONG__V1__BODY__MSG_HELLO_REPLY;
+        body.hello_reply = &hr;
+        ldb_info("hello from %s (%s), last seq %llu, %llu waiting", who,
+                 it->body->hello->client ? it->body->hello->client : "?",
+                 (unsigned long long)it->last_seq, (unsigned long long)it->mailbox_size);
+        if (ldb_send_body(b, rid, rid_len, &body) == 0)
+            ldb_session_hello(b, who, rid, rid_len);
+        return;
+    }
+    case LIANDONG__V1__BODY__MSG_DELIVERY_ACK:
+        return; /* no answer */
+    default: {
+        Liandong__V1__Ack ack = LIANDONG__V1__ACK__INIT;
+        ack.envelope_id.data = it->o.id.bytes;
+        ack.envelope_id.len = LDW_ENVELOPE_ID_BYTES;
+        ack.seq = seq;
+        ack.duplicate = it->duplicate;
+        ack.clock_ms = it->clock_ms;
+        body.msg_case = LIANDONG__V1__BODY__MSG_ACK;
+        body.ack = &ack;
+        if (it->duplicate)
+            ldb_info("duplicate %s from %s seq %llu acknowledged again", hex, who,
+                     (unsigned long long)seq);
+        else
+            ldb_debug("accepted %s %s from %s seq %llu", ldw_body_name(it->body->msg_case), hex,
+                      who, (unsigned long long)seq);
+        if (ldb_send_body(b, rid, rid_len, &body) != 0)
+            ldb_debug("ack to %s not sent: %s", who, zmq_strerror(errno));
+        return;
+    }
+    }
+}
+
+/* Receive one ROUTER message: routing id, then the frames. 0, or -1 if none. */
+static int recv_item(ldb_broker *b, item *it)
+{
+    memset(it, 0, sizeof *it);
+    it->verdict = PENDING;
+    zmq_msg_init(&it->rid);
+    zmq_msg_init(&it->data);
+    if (zmq_msg_recv(&it->rid, b->router, ZMQ_DONTWAIT) < 0)
+        return -1;
+    if (!zmq_msg_more(&it->rid)) {
+        /* ROUTER always prefixes the routing id; an empty message follows. */
+        return 0;
+    }
+    if (zmq_msg_recv(&it->data, b->router, 0) < 0)
+        return 0;
+    const char *uid = zmq_msg_gets(&it->data, "User-Id");
+    snprintf(it->user, sizeof it->user, "%s", uid ? uid : "");
+    while (zmq_msg_more(&it->data)) {
+        zmq_msg_t extra;
+        zmq_msg_init(&extra);
+        zmq_msg_recv(&extra, b->router, 0);
+        it->extra_frames++;
+        int more = zmq_msg_more(&extra);
+        zmq_msg_close(&extra);
+        if (!more)
+            break;
+    }
+    return 0;
+}
+
+static void item_clear(item *it)
+{
+    if (it->body)
+        liandong__v1__body__free_unpacked(it->body, NULL);
+    ldw_opened_clear(&it->o);
+    zmq_msg_close(&it->rid);
+    zmq_msg_close(&it->data);
+}
+
+void ldb_pipeline_run_batch(ldb_broker *b)
+{
+    unsigned max = b->cfg->batch_max;
+    item *items = calloc(max, sizeof *items);
+    if (!items) {
+        ldb_error("out of memory for a batch of %u", max);
+        return;
+    }
+    size_t n = 0;
+    while (n < max && recv_item(b, &items[n]) == 0)
+        n++;
+    if (n < max)
+        item_clear(&items[n]); /* the failed receive's messages */
+    for (size_t i = 0; i < n; i++)
+        precheck(b, &items[i]);
+    store_batch(b, items, n);
+    for (size_t i = 0; i < n; i++) {
+        answer(b, &items[i]);
+        item_clear(&items[i]);
+    }
+    free(items);
+}

@@ -1,0 +1,126 @@
+/* session.c - connected principals and the push of their mailboxes. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker_int.h"
+#include "log.h"
+
+ldb_session *ldb_session_find(ldb_broker *b, const char *principal)
+{
+    for (size_t i = 0; i < b->n_sessions; i++)
+        if (strcmp(b->sessions[i].principal, principal) == 0)
+            return &b->sessions[i];
+    return NULL;
+}
+
+ldb_session *ldb_session_hello(ldb_broker *b, const char *principal, const uint8_t *rid,
+                               size_t rid_len)
+{
+    ldb_session *s = ldb_session_find(b, principal);
+    if (!s) {
+        if (b->n_sessions == b->cap_sessions) {
+            size_t cap = b->cap_sessions ? b->cap_sessions * 2 : 16;
+            ldb_session *n = realloc(b->sessions, cap * sizeof *n);
+            if (!n)
+                return NULL;
+            b->sessions = n;
+            b->cap_sessions = cap;
+        }
+        s = &b->sessions[b->n_sessions++];
+        memset(s, 0, sizeof *s);
+        snprintf(s->principal, sizeof s->principal, "%s", principal);
+    }
+    if (rid_len > sizeof s->rid)
+        rid_len = sizeof s->rid;
+    memcpy(s->rid, rid, rid_len);
+    s->rid_len = rid_len;
+    /* A new session: everything not acknowledged is sent again. */
+    s->cursor = 0;
+    s->inflight = 0;
+    s->live = 1;
+    s->more = 1;
+    return s;
+}
+
+struct pump_ctx {
+    ldb_broker *b;
+    ldb_session *s;
+    MDB_txn *txn;
+    int stop_err; /* errno of a failed send, 0 if none */
+};
+
+static int push_one(void *vctx, uint64_t delivery_id, const ldw_envelope_id *id)
+{
+    struct pump_ctx *c = vctx;
+    const uint8_t *env;
+    size_t len;
+    int64_t at = 0;
+    if (ldb_store_message_get(c->b->store, c->txn, id, &env, &len, &at) != LD_OK) {
+        char hex[33];
+        ldb_error("mailbox of %s: delivery %llu refers to a missing message %s", c->s->principal,
+                  (unsigned long long)delivery_id, ldw_envelope_id_hex(id, hex));
+        c->s->cursor = delivery_id;
+        return 0;
+    }
+    /* Vouch for the sender's key as listed in the roster. */
+    ldw_opened o;
+    const ldk_roster_entry *e = NULL;
+    if (ldw_envelope_open(env, len, &o, NULL, 0) == LD_OK) {
+        e = ldk_roster_find_key(c->b->roster, o.hdr->sender, o.hdr->key_id);
+        ldw_opened_clear(&o);
+    }
+    Liandong__V1__Delivery d = LIANDONG__V1__DELIVERY__INIT;
+    d.delivery_id = delivery_id;
+    d.envelope.data = (uint8_t *)env;
+    d.envelope.len = len;
+    d.stored_at_ms = at;
+    if (e) {
+        d.sender_sign_public.data = (uint8_t *)e->pub.sign_public;
+        d.sender_sign_public.len = LDK_SIGN_PUBLIC_BYTES;
+        d.sender_name = (char *)e->pub.name;
+    }
+    /* Without a roster entry (the broker's own messages) the recipient checks
+     * the envelope against the broker key. */
+    Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
+    body.msg_case = LIANDONG__V1__BODY__MSG_DELIVERY;
+    body.delivery = &d;
+    if (ldb_send_body(c->b, c->s->rid, c->s->rid_len, &body) != 0) {
+        c->stop_err = errno;
+        return 1;
+    }
+    c->s->cursor = delivery_id;
+    c->s->inflight++;
+    return 0;
+}
+
+static void pump(ldb_broker *b, ldb_session *s)
+{
+    unsigned room = LDB_DELIVERY_WINDOW - s->inflight;
+    MDB_txn *txn;
+    if (ldb_store_begin(b->store, NULL, 1, &txn) != LD_OK)
+        return;
+    struct pump_ctx c = {b, s, txn, 0};
+    unsigned before = s->inflight;
+    int rc = ldb_store_mailbox_scan(b->store, txn, s->principal, s->cursor, room, push_one, &c);
+    mdb_txn_abort(txn);
+    unsigned sent = s->inflight - before;
+    if (c.stop_err == EHOSTUNREACH) {
+        ldb_info("session %s: peer gone, deliveries wait for its next Hello", s->principal);
+        s->live = 0;
+    } else if (c.stop_err == 0 && rc == LD_OK && sent < room) {
+        s->more = 0; /* scanned to the end of the mailbox */
+    }
+    if (sent)
+        ldb_debug("session %s: %u deliveries sent (up to %llu)", s->principal, sent,
+                  (unsigned long long)s->cursor);
+}
+
+void ldb_sessions_pump(ldb_broker *b)
+{
+    for (size_t i = 0; i < b->n_sessions; i++) {
+        ldb_session *s = &b->sessions[i];
+        if (s->live && s->more && s->inflight < LDB_DELIVERY_WINDOW)
+            pump(b, s);
+    }
+}

@@ -1,0 +1,390 @@
+/* store.c - LMDB environment and the core databases. */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "liandong/error.h"
+#include "log.h"
+
+static int map_rc(int rc, const char *what)
+{
+    switch (rc) {
+    case MDB_SUCCESS: return LD_OK;
+    case MDB_NOTFOUND: return LD_ERR_NOT_FOUND;
+    case MDB_MAP_FULL: return LD_ERR_STORAGE_FULL;
+    default:
+        ldb_error("storage: %s: %s", what, mdb_strerror(rc));
+        return LD_ERR_STORAGE;
+    }
+}
+
+static void le64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t rd_le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static void be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[7 - i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t rd_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+int ldb_store_open(const char *dir, size_t map_size, ldb_store **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: cannot create data directory: %s", dir, strerror(errno));
+        return LD_ERR_IO;
+    }
+    ldb_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return LD_ERR_NOMEM;
+    int rc = mdb_env_create(&s->env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs(s->env, 64);
+    if (rc == 0)
+        rc = mdb_env_set_mapsize(s->env, map_size);
+    if (rc == 0)
+        rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
+    if (rc) {
+        snprintf(err, errlen, "%s: cannot open LMDB environment: %s", dir, mdb_strerror(rc));
+        if (s->env)
+            mdb_env_close(s->env);
+        free(s);
+        return LD_ERR_STORAGE;
+    }
+    /* A map size smaller than the data already stored is raised by LMDB to
+     * the file's size; nothing to do. */
+    MDB_txn *txn;
+    rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta);
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, "seq", MDB_CREATE, &s->seq);
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, "dedup", MDB_CREATE, &s->dedup);
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, "messages", MDB_CREATE, &s->messages);
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, "mailbox", MDB_CREATE, &s->mailbox);
+    if (rc) {
+        snprintf(err, errlen, "%s: cannot open databases: %s", dir, mdb_strerror(rc));
+        goto fail_txn;
+    }
+    MDB_val k = {6, "schema"}, v;
+    rc = mdb_get(txn, s->meta, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        uint8_t buf[4] = {LDB_SCHEMA_VERSION & 0xff, 0, 0, 0};
+        v.mv_size = 4;
+        v.mv_data = buf;
+        rc = mdb_put(txn, s->meta, &k, &v, 0);
+    } else if (rc == 0) {
+        uint32_t ver = 0;
+        if (v.mv_size == 4)
+            ver = (uint32_t)rd_le64((const uint8_t[8]){((const uint8_t *)v.mv_data)[0],
+                                                      ((const uint8_t *)v.mv_data)[1],
+                                                      ((const uint8_t *)v.mv_data)[2],
+                                                      ((const uint8_t *)v.mv_data)[3]});
+        if (ver != LDB_SCHEMA_VERSION) {
+            snprintf(err, errlen,
+                     "%s: storage schema version %u is not the one this broker knows (%u); "
+                     "use the matching broker version",
+                     dir, ver, LDB_SCHEMA_VERSION);
+            mdb_txn_abort(txn);
+            mdb_env_close(s->env);
+            free(s);
+            return LD_ERR_FORMAT;
+        }
+    }
+    if (rc == 0)
+        rc = mdb_txn_commit(txn);
+    else
+        mdb_txn_abort(txn);
+    if (rc) {
+        snprintf(err, errlen, "%s: cannot initialise storage: %s", dir, mdb_strerror(rc));
+        mdb_env_close(s->env);
+        free(s);
+        return LD_ERR_STORAGE;
+    }
+    *out = s;
+    return LD_OK;
+fail_txn:
+    mdb_txn_abort(txn);
+    mdb_env_close(s->env);
+    free(s);
+    return LD_ERR_STORAGE;
+}
+
+void ldb_store_close(ldb_store **s)
+{
+    if (!s || !*s)
+        return;
+    mdb_env_close((*s)->env);
+    free(*s);
+    *s = NULL;
+}
+
+int ldb_store_begin(ldb_store *s, MDB_txn *parent, int rdonly, MDB_txn **txn)
+{
+    return map_rc(mdb_txn_begin(s->env, parent, rdonly ? MDB_RDONLY : 0, txn), "begin");
+}
+
+int ldb_store_commit(MDB_txn *txn)
+{
+    return map_rc(mdb_txn_commit(txn), "commit");
+}
+
+static MDB_val str_val(const char *s)
+{
+    MDB_val v = {strlen(s), (void *)s};
+    return v;
+}
+
+int ldb_store_seq_get(ldb_store *s, MDB_txn *txn, const char *principal, uint64_t *seq)
+{
+    MDB_val k = str_val(principal), v;
+    int rc = mdb_get(txn, s->seq, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        *seq = 0;
+        return LD_OK;
+    }
+    if (rc == 0 && v.mv_size == 8) {
+        *seq = rd_le64(v.mv_data);
+        return LD_OK;
+    }
+    return map_rc(rc ? rc : MDB_CORRUPTED, "read sequence");
+}
+
+int ldb_store_seq_put(ldb_store *s, MDB_txn *txn, const char *principal, uint64_t seq)
+{
+    uint8_t buf[8];
+    le64(buf, seq);
+    MDB_val k = str_val(principal), v = {8, buf};
+    return map_rc(mdb_put(txn, s->seq, &k, &v, 0), "write sequence");
+}
+
+int ldb_store_dedup_get(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, uint64_t *seq)
+{
+    MDB_val k = {LDW_ENVELOPE_ID_BYTES, (void *)id->bytes}, v;
+    int rc = mdb_get(txn, s->dedup, &k, &v);
+    if (rc == 0 && v.mv_size >= 8)
+        *seq = rd_le64(v.mv_data);
+    return map_rc(rc, "read dedup");
+}
+
+int ldb_store_dedup_put(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, uint64_t seq,
+                        int64_t at_ms)
+{
+    uint8_t buf[16];
+    le64(buf, seq);
+    le64(buf + 8, (uint64_t)at_ms);
+    MDB_val k = {LDW_ENVELOPE_ID_BYTES, (void *)id->bytes}, v = {16, buf};
+    return map_rc(mdb_put(txn, s->dedup, &k, &v, 0), "write dedup");
+}
+
+#define MSG_HDR 12 /* u32 refs, i64 stored_at */
+
+int ldb_store_message_put(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id,
+                          const uint8_t *env, size_t len, uint32_t refs, int64_t at_ms)
+{
+    MDB_val k = {LDW_ENVELOPE_ID_BYTES, (void *)id->bytes}, v = {MSG_HDR + len, NULL};
+    int rc = mdb_put(txn, s->messages, &k, &v, MDB_RESERVE);
+    if (rc)
+        return map_rc(rc, "write message");
+    uint8_t *p = v.mv_data;
+    p[0] = (uint8_t)refs;
+    p[1] = (uint8_t)(refs >> 8);
+    p[2] = (uint8_t)(refs >> 16);
+    p[3] = (uint8_t)(refs >> 24);
+    le64(p + 4, (uint64_t)at_ms);
+    memcpy(p + MSG_HDR, env, len);
+    return LD_OK;
+}
+
+int ldb_store_message_get(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id,
+                          const uint8_t **env, size_t *len, int64_t *at_ms)
+{
+    MDB_val k = {LDW_ENVELOPE_ID_BYTES, (void *)id->bytes}, v;
+    int rc = mdb_get(txn, s->messages, &k, &v);
+    if (rc)
+        return map_rc(rc, "read message");
+    if (v.mv_size < MSG_HDR)
+        return map_rc(MDB_CORRUPTED, "read message");
+    const uint8_t *p = v.mv_data;
+    *env = p + MSG_HDR;
+    *len = v.mv_size - MSG_HDR;
+    if (at_ms)
+        *at_ms = (int64_t)rd_le64(p + 4);
+    return LD_OK;
+}
+
+static int message_unref(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id)
+{
+    MDB_val k = {LDW_ENVELOPE_ID_BYTES, (void *)id->bytes}, v;
+    int rc = mdb_get(txn, s->messages, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return LD_OK;
+    if (rc)
+        return map_rc(rc, "read message");
+    const uint8_t *p = v.mv_data;
+    uint32_t refs = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                    (uint32_t)p[3] << 24;
+    if (refs <= 1)
+        return map_rc(mdb_del(txn, s->messages, &k, NULL), "delete message");
+    /* Copy-on-write: rewrite the value with the decremented count. */
+    size_t len = v.mv_size;
+    uint8_t *copy = malloc(len);
+    if (!copy)
+        return LD_ERR_NOMEM;
+    memcpy(copy, p, len);
+    refs--;
+    copy[0] = (uint8_t)refs;
+    copy[1] = (uint8_t)(refs >> 8);
+    copy[2] = (uint8_t)(refs >> 16);
+    copy[3] = (uint8_t)(refs >> 24);
+    MDB_val nv = {len, copy};
+    rc = mdb_put(txn, s->messages, &k, &nv, 0);
+    free(copy);
+    return map_rc(rc, "update message");
+}
+
+static size_t mailbox_key(uint8_t *buf, const char *recipient, uint64_t delivery_id)
+{
+    size_t n = strlen(recipient);
+    memcpy(buf, recipient, n);
+    buf[n] = 0;
+    be64(buf + n + 1, delivery_id);
+    return n + 9;
+}
+
+int ldb_store_mailbox_put(ldb_store *s, MDB_txn *txn, const char *recipient,
+                          const ldw_envelope_id *id, uint64_t *delivery_id)
+{
+    MDB_val mk = {13, "next_delivery"}, mv;
+    uint64_t next = 1;
+    int rc = mdb_get(txn, s->meta, &mk, &mv);
+    if (rc == 0 && mv.mv_size == 8)
+        next = rd_le64(mv.mv_data);
+    else if (rc != MDB_NOTFOUND)
+        return map_rc(rc ? rc : MDB_CORRUPTED, "read delivery counter");
+    uint8_t nb[8];
+    le64(nb, next + 1);
+    mv.mv_size = 8;
+    mv.mv_data = nb;
+    rc = mdb_put(txn, s->meta, &mk, &mv, 0);
+    if (rc)
+        return map_rc(rc, "write delivery counter");
+    uint8_t kb[LDB_MAILBOX_KEY_MAX];
+    MDB_val k = {mailbox_key(kb, recipient, next), kb};
+    MDB_val v = {LDW_ENVELOPE_ID_BYTES, (void *)id->bytes};
+    rc = mdb_put(txn, s->mailbox, &k, &v, 0);
+    if (rc)
+        return map_rc(rc, "write mailbox");
+    *delivery_id = next;
+    return LD_OK;
+}
+
+int ldb_store_mailbox_ack(ldb_store *s, MDB_txn *txn, const char *recipient,
+                          uint64_t delivery_id)
+{
+    uint8_t kb[LDB_MAILBOX_KEY_MAX];
+    MDB_val k = {mailbox_key(kb, recipient, delivery_id), kb}, v;
+    int rc = mdb_get(txn, s->mailbox, &k, &v);
+    if (rc)
+        return map_rc(rc, "read mailbox");
+    if (v.mv_size != LDW_ENVELOPE_ID_BYTES)
+        return map_rc(MDB_CORRUPTED, "read mailbox");
+    ldw_envelope_id id;
+    memcpy(id.bytes, v.mv_data, LDW_ENVELOPE_ID_BYTES);
+    rc = mdb_del(txn, s->mailbox, &k, NULL);
+    if (rc)
+        return map_rc(rc, "delete mailbox entry");
+    return message_unref(s, txn, &id);
+}
+
+int ldb_store_mailbox_scan(ldb_store *s, MDB_txn *txn, const char *recipient, uint64_t after,
+                           unsigned limit, ldb_mailbox_fn fn, void *ctx)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->mailbox, &cur);
+    if (rc)
+        return map_rc(rc, "open mailbox cursor");
+    uint8_t kb[LDB_MAILBOX_KEY_MAX];
+    size_t plen = strlen(recipient) + 1;
+    MDB_val k = {mailbox_key(kb, recipient, after + 1), kb}, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    unsigned n = 0;
+    while (rc == 0 && n < limit) {
+        if (k.mv_size != plen + 8 || memcmp(k.mv_data, kb, plen) != 0)
+            break;
+        if (v.mv_size != LDW_ENVELOPE_ID_BYTES) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        ldw_envelope_id id;
+        memcpy(id.bytes, v.mv_data, LDW_ENVELOPE_ID_BYTES);
+        n++;
+        if (fn(ctx, rd_be64((const uint8_t *)k.mv_data + plen), &id))
+            break;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? LD_OK : map_rc(rc, "scan mailbox");
+}
+
+int ldb_store_mailbox_count(ldb_store *s, MDB_txn *txn, const char *recipient, uint64_t *n)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->mailbox, &cur);
+    if (rc)
+        return map_rc(rc, "open mailbox cursor");
+    uint8_t kb[LDB_MAILBOX_KEY_MAX];
+    size_t plen = strlen(recipient) + 1;
+    MDB_val k = {mailbox_key(kb, recipient, 0), kb}, v;
+    *n = 0;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && k.mv_size == plen + 8 && memcmp(k.mv_data, kb, plen) == 0) {
+        (*n)++;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND || rc == 0 ? LD_OK : map_rc(rc, "count mailbox");
+}
+
+int ldb_store_clock_get(ldb_store *s, MDB_txn *txn, int64_t *ms)
+{
+    MDB_val k = {8, "clock_ms"}, v;
+    int rc = mdb_get(txn, s->meta, &k, &v);
+    if (rc == 0 && v.mv_size == 8)
+        *ms = (int64_t)rd_le64(v.mv_data);
+    return map_rc(rc, "read clock");
+}
+
+int ldb_store_clock_put(ldb_store *s, MDB_txn *txn, int64_t ms)
+{
+    uint8_t buf[8];
+    le64(buf, (uint64_t)ms);
+    MDB_val k = {8, "clock_ms"}, v = {8, buf};
+    return map_rc(mdb_put(txn, s->meta, &k, &v, 0), "write clock");
+}

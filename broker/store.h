@@ -1,0 +1,77 @@
+/* store.h - the broker's LMDB environment (core databases).
+ *
+ * One environment under the data directory. Core named databases:
+ *   meta      "schema" -> u32 schema version; "clock_ms" -> i64 simulated
+ *             business clock; "next_delivery" -> u64 next delivery id
+ *   seq       principal id -> u64 last accepted sequence number
+ *   dedup     envelope id (16) -> u64 seq, i64 stored_at_ms
+ *   messages  envelope id (16) -> u32 refcount, i64 stored_at_ms, envelope
+ *   mailbox   recipient id, 0, be64 delivery id -> envelope id (16)
+ * Integers are stored little-endian except the big-endian delivery id in
+ * mailbox keys (so keys sort in delivery order).
+ *
+ * All functions that take a txn run inside the caller's transaction and
+ * return LD_OK, LD_ERR_NOT_FOUND, LD_ERR_STORAGE_FULL (MDB_MAP_FULL: the
+ * transaction must be aborted) or LD_ERR_STORAGE (other LMDB errors, logged).
+ */
+#ifndef LDB_STORE_H
+#define LDB_STORE_H
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ldw/envelope.h"
+
+#define LDB_SCHEMA_VERSION 1u
+/* principal id (<= 64 bytes), NUL, be64 delivery id */
+#define LDB_MAILBOX_KEY_MAX 80
+
+typedef struct ldb_store {
+    MDB_env *env;
+    MDB_dbi meta, seq, dedup, messages, mailbox;
+} ldb_store;
+
+/* Open (creating if needed) the environment in dir (created 0700 if
+ * missing). Refuses an environment whose schema version is unknown. */
+int ldb_store_open(const char *dir, size_t map_size, ldb_store **out, char *err, size_t errlen);
+void ldb_store_close(ldb_store **s);
+
+int ldb_store_begin(ldb_store *s, MDB_txn *parent, int rdonly, MDB_txn **txn);
+/* Commit; maps MDB errors to ld_error and logs them. */
+int ldb_store_commit(MDB_txn *txn);
+
+int ldb_store_seq_get(ldb_store *s, MDB_txn *txn, const char *principal, uint64_t *seq);
+int ldb_store_seq_put(ldb_store *s, MDB_txn *txn, const char *principal, uint64_t seq);
+
+/* LD_OK if the envelope id was accepted before (*seq set), else LD_ERR_NOT_FOUND. */
+int ldb_store_dedup_get(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, uint64_t *seq);
+int ldb_store_dedup_put(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, uint64_t seq,
+                        int64_t at_ms);
+
+/* Store the envelope once with its number of mailbox references. */
+int ldb_store_message_put(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id,
+                          const uint8_t *env, size_t len, uint32_t refs, int64_t at_ms);
+/* Borrow the stored envelope (valid until the txn ends). */
+int ldb_store_message_get(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id,
+                          const uint8_t **env, size_t *len, int64_t *at_ms);
+
+/* Append to a mailbox: allocates the next delivery id. */
+int ldb_store_mailbox_put(ldb_store *s, MDB_txn *txn, const char *recipient,
+                          const ldw_envelope_id *id, uint64_t *delivery_id);
+/* Remove one entry (and the message when no mailbox refers to it any more).
+ * LD_ERR_NOT_FOUND if there is no such entry (already acknowledged). */
+int ldb_store_mailbox_ack(ldb_store *s, MDB_txn *txn, const char *recipient,
+                          uint64_t delivery_id);
+/* Call fn for up to limit entries with delivery id > after, in order.
+ * fn returns 0 to go on, non-zero to stop. */
+typedef int (*ldb_mailbox_fn)(void *ctx, uint64_t delivery_id, const ldw_envelope_id *id);
+int ldb_store_mailbox_scan(ldb_store *s, MDB_txn *txn, const char *recipient, uint64_t after,
+                           unsigned limit, ldb_mailbox_fn fn, void *ctx);
+int ldb_store_mailbox_count(ldb_store *s, MDB_txn *txn, const char *recipient, uint64_t *n);
+
+/* The simulated clock; LD_ERR_NOT_FOUND if never set. */
+int ldb_store_clock_get(ldb_store *s, MDB_txn *txn, int64_t *ms);
+int ldb_store_clock_put(ldb_store *s, MDB_txn *txn, int64_t ms);
+
+#endif

@@ -1,0 +1,306 @@
+/* harness.c - see harness.h. Failures end the current cmocka test. */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#ifndef LD_BROKER_BIN
+#error "LD_BROKER_BIN must name the broker binary"
+#endif
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+void th_env_init(th_env *e)
+{
+    memset(e, 0, sizeof *e);
+    assert_true(sodium_init() >= 0);
+    snprintf(e->dir, sizeof e->dir, "/tmp/liandong-test-XXXXXX");
+    assert_non_null(mkdtemp(e->dir));
+    snprintf(e->keys, sizeof e->keys, "%s/keys", e->dir);
+    snprintf(e->data, sizeof e->data, "%s/data", e->dir);
+    snprintf(e->roster, sizeof e->roster, "%s/roster", e->dir);
+    snprintf(e->ready, sizeof e->ready, "%s/ready", e->dir);
+    snprintf(e->broker_secret, sizeof e->broker_secret, "%s/broker.secret", e->keys);
+    snprintf(e->broker_pub, sizeof e->broker_pub, "%s/broker.pub", e->keys);
+    assert_int_equal(mkdir(e->keys, 0700), 0);
+    char err[LDK_ERR_MAX];
+    assert_int_equal(ldk_identity_generate("broker", "Liandong broker", 0, &e->broker, err,
+                                           sizeof err),
+                     LD_OK);
+    assert_int_equal(ldk_identity_save_secret(e->broker, e->broker_secret, err, sizeof err), LD_OK);
+    assert_int_equal(ldk_identity_save_public(e->broker, e->broker_pub, err, sizeof err), LD_OK);
+    ldk_roster *r;
+    assert_int_equal(ldk_roster_new(&r), LD_OK);
+    assert_int_equal(ldk_roster_save(r, e->roster, err, sizeof err), LD_OK);
+    ldk_roster_destroy(&r);
+    e->zctx = zmq_ctx_new();
+    assert_non_null(e->zctx);
+}
+
+void th_env_fini(th_env *e)
+{
+    if (e->pid > 0)
+        th_broker_signal_stop(e, SIGTERM);
+    for (size_t i = 0; i < e->n_ids; i++)
+        ldk_identity_destroy(&e->ids[i]);
+    ldk_identity_destroy(&e->broker);
+    if (e->zctx)
+        zmq_ctx_term(e->zctx);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", e->dir);
+}
+
+void th_secret_path(const th_env *e, const char *id, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s.secret", e->keys, id);
+}
+
+ldk_identity *th_add_identity(th_env *e, const char *id, const char *name, unsigned roles)
+{
+    assert_true(e->n_ids < TH_MAX_IDS);
+    char err[LDK_ERR_MAX], path[512];
+    ldk_identity *ident;
+    assert_int_equal(ldk_identity_generate(id, name, roles, &ident, err, sizeof err), LD_OK);
+    th_secret_path(e, id, path, sizeof path);
+    assert_int_equal(ldk_identity_save_secret(ident, path, err, sizeof err), LD_OK);
+    snprintf(path, sizeof path, "%s/%s.pub", e->keys, id);
+    assert_int_equal(ldk_identity_save_public(ident, path, err, sizeof err), LD_OK);
+    ldk_roster *r;
+    assert_int_equal(ldk_roster_load(e->roster, &r, err, sizeof err), LD_OK);
+    assert_int_equal(ldk_roster_add(r, ident, (int64_t)time(NULL), err, sizeof err), LD_OK);
+    assert_int_equal(ldk_roster_save(r, e->roster, err, sizeof err), LD_OK);
+    ldk_roster_destroy(&r);
+    e->ids[e->n_ids++] = ident;
+    return ident;
+}
+
+void th_broker_start(th_env *e, const char *const *extra)
+{
+    unlink(e->ready);
+    const char *argv[40];
+    int n = 0;
+    argv[n++] = LD_BROKER_BIN;
+    argv[n++] = "--listen";
+    argv[n++] = e->endpoint[0] ? e->endpoint : "tcp://127.0.0.1:*";
+    argv[n++] = "--data-dir";
+    argv[n++] = e->data;
+    argv[n++] = "--roster";
+    argv[n++] = e->roster;
+    argv[n++] = "--key";
+    argv[n++] = e->broker_secret;
+    argv[n++] = "--ready-file";
+    argv[n++] = e->ready;
+    argv[n++] = "--log-level";
+    argv[n++] = getenv("LD_TEST_LOG") ? getenv("LD_TEST_LOG") : "warn";
+    for (int i = 0; extra && extra[i] && n < 38; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execv(LD_BROKER_BIN, (char *const *)argv);
+        _exit(127);
+    }
+    e->pid = pid;
+    /* Wait for the ready file (the broker writes it once bound). */
+    for (int i = 0; i < 1000; i++) {
+        FILE *f = fopen(e->ready, "r");
+        if (f) {
+            char buf[256] = "";
+            if (fgets(buf, sizeof buf, f)) {
+                buf[strcspn(buf, "\n")] = 0;
+                snprintf(e->endpoint, sizeof e->endpoint, "%s", buf);
+            }
+            fclose(f);
+            if (e->endpoint[0])
+                return;
+        }
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            e->pid = 0;
+            fail_msg("broker exited at start (status %d)", st);
+        }
+        sleep_ms(10);
+    }
+    fail_msg("broker did not become ready within 10 s");
+}
+
+int th_broker_signal_stop(th_env *e, int sig)
+{
+    assert_true(e->pid > 0);
+    kill(e->pid, sig);
+    int st = 0;
+    for (int i = 0; i < 1000; i++) {
+        if (waitpid(e->pid, &st, WNOHANG) == e->pid) {
+            e->pid = 0;
+            return st;
+        }
+        sleep_ms(10);
+    }
+    kill(e->pid, SIGKILL);
+    waitpid(e->pid, &st, 0);
+    e->pid = 0;
+    fail_msg("broker did not stop within 10 s of signal %d", sig);
+    return st;
+}
+
+void th_broker_reload(th_env *e)
+{
+    assert_true(e->pid > 0);
+    kill(e->pid, SIGHUP);
+    /* The broker handles the flag within one poll period (200 ms). */
+    sleep_ms(600);
+}
+
+void th_raw_connect(th_raw *r, th_env *e, ldk_identity *id, ldk_identity *curve_id)
+{
+    memset(r, 0, sizeof *r);
+    r->env = e;
+    r->id = id;
+    r->sock = zmq_socket(e->zctx, ZMQ_DEALER);
+    assert_non_null(r->sock);
+    int linger = 0;
+    zmq_setsockopt(r->sock, ZMQ_LINGER, &linger, sizeof linger);
+    assert_int_equal(zmq_setsockopt(r->sock, ZMQ_CURVE_SERVERKEY, e->broker->curve_public, 40), 0);
+    assert_int_equal(zmq_setsockopt(r->sock, ZMQ_CURVE_PUBLICKEY, curve_id->curve_public, 40), 0);
+    assert_int_equal(zmq_setsockopt(r->sock, ZMQ_CURVE_SECRETKEY, curve_id->curve_secret, 40), 0);
+    assert_int_equal(zmq_connect(r->sock, e->endpoint), 0);
+}
+
+void th_raw_close(th_raw *r)
+{
+    if (r->sock)
+        zmq_close(r->sock);
+    r->sock = NULL;
+}
+
+void th_raw_send_bytes(th_raw *r, const void *buf, size_t len)
+{
+    assert_true(zmq_send(r->sock, buf, len, 0) >= 0);
+}
+
+void th_raw_send_body(th_raw *r, const ldk_identity *signer, const char *sender, uint64_t seq,
+                      int64_t sent_at_ms, const Liandong__V1__Body *body, ldw_envelope_id *id_out,
+                      uint8_t **bytes_out, size_t *len_out)
+{
+    ldw_header_fields h = {.sender = sender, .key_id = signer->key_id, .seq = seq,
+                           .sent_at_ms = sent_at_ms};
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(ldw_envelope_seal_body(&h, body, signer->sign_secret, &buf, &len, id_out),
+                     LD_OK);
+    th_raw_send_bytes(r, buf, len);
+    if (bytes_out) {
+        *bytes_out = buf;
+        *len_out = len;
+    } else {
+        free(buf);
+    }
+}
+
+void th_raw_direct(th_raw *r, const char *to, const char *text, ldw_envelope_id *id_out)
+{
+    Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
+    Liandong__V1__Direct d = LIANDONG__V1__DIRECT__INIT;
+    char *tov[] = {(char *)to};
+    d.n_to = 1;
+    d.to = tov;
+    d.text = (char *)text;
+    body.msg_case = LIANDONG__V1__BODY__MSG_DIRECT;
+    body.direct = &d;
+    th_raw_send_body(r, r->id, r->id->id, ++r->seq, ldw_now_ms(), &body, id_out, NULL, NULL);
+}
+
+Liandong__V1__Body *th_raw_hello(th_raw *r)
+{
+    Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
+    Liandong__V1__Hello h = LIANDONG__V1__HELLO__INIT;
+    h.client = "liandong-tests";
+    h.protocol = 1;
+    body.msg_case = LIANDONG__V1__BODY__MSG_HELLO;
+    body.hello = &h;
+    th_raw_send_body(r, r->id, r->id->id, 0, ldw_now_ms(), &body, NULL, NULL, NULL);
+    for (;;) {
+        Liandong__V1__Body *b = th_raw_recv(r, 5000);
+        if (!b)
+            fail_msg("no HelloReply within 5 s");
+        if (b->msg_case == LIANDONG__V1__BODY__MSG_HELLO_REPLY) {
+            if (b->hello_reply->last_seq > r->seq)
+                r->seq = b->hello_reply->last_seq;
+            return b;
+        }
+        if (b->msg_case == LIANDONG__V1__BODY__MSG_NACK)
+            fail_msg("Hello refused: %s", b->nack->text);
+        th_body_free(b);
+    }
+}
+
+Liandong__V1__Body *th_raw_recv(th_raw *r, int timeout_ms)
+{
+    zmq_pollitem_t it = {r->sock, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, timeout_ms) <= 0)
+        return NULL;
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    assert_true(zmq_msg_recv(&m, r->sock, 0) >= 0);
+    ldw_opened o;
+    char err[200];
+    assert_int_equal(ldw_envelope_open(zmq_msg_data(&m), zmq_msg_size(&m), &o, err, sizeof err),
+                     LD_OK);
+    assert_string_equal(o.hdr->sender, r->env->broker->id);
+    assert_int_equal(ldw_envelope_verify(&o, r->env->broker->sign_public), LD_OK);
+    Liandong__V1__Body *b = ldw_opened_body(&o);
+    assert_non_null(b);
+    ldw_opened_clear(&o);
+    zmq_msg_close(&m);
+    return b;
+}
+
+Liandong__V1__Body *th_raw_recv_reply(th_raw *r, int timeout_ms)
+{
+    for (;;) {
+        Liandong__V1__Body *b = th_raw_recv(r, timeout_ms);
+        if (!b || b->msg_case == LIANDONG__V1__BODY__MSG_ACK ||
+            b->msg_case == LIANDONG__V1__BODY__MSG_NACK)
+            return b;
+        th_body_free(b);
+    }
+}
+
+void th_raw_delivery_ack(th_raw *r, uint64_t delivery_id)
+{
+    Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
+    Liandong__V1__DeliveryAck a = LIANDONG__V1__DELIVERY_ACK__INIT;
+    a.n_delivery_ids = 1;
+    a.delivery_ids = &delivery_id;
+    body.msg_case = LIANDONG__V1__BODY__MSG_DELIVERY_ACK;
+    body.delivery_ack = &a;
+    th_raw_send_body(r, r->id, r->id->id, 0, ldw_now_ms(), &body, NULL, NULL, NULL);
+}
+
+void th_body_free(Liandong__V1__Body *b)
+{
+    if (b)
+        liandong__v1__body__free_unpacked(b, NULL);
+}
