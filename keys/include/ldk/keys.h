@@ -30,6 +30,7 @@
 #define LDK_Z85_KEY_LEN 40     /* Z85 text of a 32-byte CURVE key */
 #define LDK_SIGN_PUBLIC_BYTES 32
 #define LDK_SIGN_SECRET_BYTES 64
+#define LDK_SIGN_PUBLIC_B64_LEN 44 /* base64 text of sign_public */
 #define LDK_ERR_MAX 512        /* a good size for err buffers */
 
 /* Roles, as a bit mask. */
@@ -48,7 +49,10 @@ int ldk_roles_parse(const char *csv, unsigned *mask, char *err, size_t errlen);
 void ldk_roles_format(unsigned mask, char *buf, size_t len);
 /* 1 if id is a valid principal id, else 0. */
 int ldk_id_valid(const char *id);
-/* 1 if s is valid UTF-8 without control characters, else 0. */
+/* 1 if s is valid UTF-8 without control characters, else 0. Rejected:
+ * overlong forms, surrogates, code points above U+10FFFF, truncated
+ * sequences, C0 controls (< 0x20, including tab and newline), DEL and the
+ * C1 controls U+0080..U+009F. */
 int ldk_utf8_valid(const char *s);
 
 /* An identity: a principal's public key material and, if loaded from or
@@ -67,7 +71,9 @@ typedef struct ldk_identity {
 } ldk_identity;
 
 /* Generate fresh Ed25519 and CURVE key pairs. id must be valid, name valid
- * UTF-8 (may be empty). Caller owns *out. */
+ * UTF-8 (may be empty) of at most LDK_NAME_MAX bytes without a leading or
+ * trailing space or tab (files trim them), roles only known bits; else
+ * LD_ERR_INVALID. Caller owns *out. */
 int ldk_identity_generate(const char *id, const char *name, unsigned roles, ldk_identity **out,
                           char *err, size_t errlen);
 
@@ -89,6 +95,25 @@ int ldk_identity_save_secret(const ldk_identity *ident, const char *path, char *
 int ldk_identity_save_public(const ldk_identity *ident, const char *path, char *err, size_t errlen);
 
 void ldk_identity_destroy(ldk_identity **ident);
+
+/* sign_public as it appears in key files (base64, padded) into out, which
+ * must hold LDK_SIGN_PUBLIC_B64_LEN + 1 bytes (else out gets ""). */
+void ldk_sign_public_format(const uint8_t sign_public[LDK_SIGN_PUBLIC_BYTES], char *out,
+                            size_t len);
+
+/* ---- times ---------------------------------------------------------------
+ *
+ * Roster times are RFC 3339 UTC with whole seconds: 2026-11-27T03:32:25Z
+ * (exactly LDK_TIME_LEN characters), years 1970..9999.
+ */
+#define LDK_TIME_LEN 20
+
+/* Format Unix seconds t into buf (at least LDK_TIME_LEN + 1 bytes).
+ * LD_ERR_INVALID if t is negative, past year 9999, or buf is too small. */
+int ldk_time_format(int64_t t, char *buf, size_t len);
+/* Parse exactly the form above into *t (Unix seconds). No fractions, no
+ * offsets other than Z, seconds 00..59. LD_ERR_FORMAT otherwise. */
+int ldk_time_parse(const char *s, int64_t *t);
 
 /* ---- roster ------------------------------------------------------------
  *
