@@ -11,27 +11,40 @@
  *     o.endpoint = "tcp://127.0.0.1:7400";
  *     o.identity_path = "keys/mdj.gxj.secret";
  *     o.broker_key_path = "keys/broker.pub";
- *     if (ld_client_new(&o, &c) != LD_OK) ...   // ld_client_last_error(NULL) not available: see err
- *     ld_client_connect(c);                      // Hello / HelloReply
+ *     char err[512];
+ *     if (ld_client_new(&o, &c, err, sizeof err) != LD_OK) ... // the reason is in err
+ *     if (ld_client_connect(c) != LD_OK) ... // see ld_client_last_error(c)
  *     const char *to[] = {"mdj.fgw"};
  *     ld_client_send_direct(c, to, 1, "请于周五前报送进展", NULL, 0, NULL);
  *     ld_delivery *d;
- *     while (ld_client_recv(c, 1000, &d) == LD_OK) { ...; ld_client_ack(c, d); ld_delivery_destroy(&d); }
+ *     while (ld_client_recv(c, 1000, &d) == LD_OK) {
+ *         ...;                    // process d, then:
+ *         ld_client_ack(c, d);
+ *         ld_delivery_destroy(&d);
+ *     }
  *     ld_client_destroy(&c);
  *
  * Thread safety: an ld_client is not thread-safe; use one client per thread
- * (or serialize all calls on it). Different clients are independent.
+ * (or serialize all calls on it). Different clients are independent. An
+ * ld_delivery may be read and destroyed on any thread; ld_client_ack on it
+ * is a call on its client like any other.
  *
  * Reliability: the client reconnects by itself (ZeroMQ reconnects the
  * socket; the client says Hello again after each new handshake) and resends
  * an unacknowledged envelope unchanged until the Ack arrives or the send
  * timeout ends; the broker acknowledges a resent envelope again without
  * storing it twice. Deliveries are at least once; the client drops
- * duplicates by envelope id (remembering the last LD_DEDUP_WINDOW ids).
+ * duplicates by envelope id (remembering the last LD_DEDUP_WINDOW ids): a
+ * duplicate of a delivery the application still holds (not acknowledged,
+ * not destroyed) is dropped silently, so its mailbox entry stays until the
+ * application's own ld_client_ack; any other duplicate is acknowledged by
+ * the client so it leaves the mailbox. See docs/sdk.md.
  *
  * Errors: functions return enum ld_error (liandong/error.h). After a failure,
  * ld_client_last_error() gives one sentence; after LD_ERR_REFUSED,
- * ld_client_last_reason() gives the broker's reason code as well.
+ * ld_client_last_reason() gives the broker's reason code as well, and
+ * ld_client_last_error() is the broker's own sentence. LD_ERR_CLOSED means a
+ * wait was interrupted by a signal (EINTR); the client stays usable.
  */
 #ifndef LIANDONG_H
 #define LIANDONG_H
@@ -70,43 +83,66 @@ enum ld_reason {
 /* "MALFORMED", "REPLAY", ...; "UNKNOWN" for other values. Never NULL. */
 const char *ld_reason_name(int reason);
 
+/* The library version, LD_VERSION_STRING of the build. Never NULL. */
+const char *ld_version(void);
+
+/* Parse a duration into milliseconds: a bare number of seconds ("45"), or
+ * one or more number-unit pairs with units w, d, h, m (minutes), s, ms
+ * ("90d", "36h", "2w", "1h30m"). LD_OK, or LD_ERR_INVALID for an empty
+ * string, a sign, a fraction, an unknown unit or an overflow. */
+int ld_duration_parse(const char *s, int64_t *ms);
+
 typedef struct ld_client ld_client;
 
 typedef struct ld_client_options {
     const char *endpoint;        /* e.g. "tcp://127.0.0.1:7400" (required) */
     const char *identity_path;   /* the principal's .secret file (required) */
     const char *broker_key_path; /* the broker's .pub file (required) */
-    int send_timeout_ms;         /* total wait for an Ack; default 10000 */
-    int resend_interval_ms;      /* resend an unacknowledged envelope after; default 2000 */
-    int connect_timeout_ms;      /* wait for HelloReply in ld_client_connect; default 10000 */
-    const char *client_name;     /* sent in Hello; default "libliandong/<version>" */
+    /* Times in ms; 0 means the default, negative is LD_ERR_INVALID. */
+    int send_timeout_ms;     /* total wait for an Ack; default 10000 */
+    int resend_interval_ms;  /* resend an unacknowledged envelope after; default 2000 */
+    int connect_timeout_ms;  /* wait for HelloReply in ld_client_connect; default 10000 */
+    const char *client_name; /* sent in Hello; default "libliandong/<version>" */
 } ld_client_options;
 
 /* Fill o with defaults (all pointers NULL). */
 void ld_client_options_init(ld_client_options *o);
 
 /* Load the keys and create the socket (no network traffic yet). On failure,
- * if err is not NULL, one sentence is written into err (errlen bytes).
- * Caller owns *out on LD_OK. */
+ * if err is not NULL, one sentence is written into err (errlen bytes), and
+ * *out is NULL. Caller owns *out on LD_OK (ld_client_destroy).
+ * Errors: LD_ERR_INVALID (missing option, negative time), the key file
+ * errors of the identity or broker key file (LD_ERR_NOT_FOUND, LD_ERR_IO,
+ * LD_ERR_FORMAT, LD_ERR_PERMISSION: the .secret is readable by others),
+ * LD_ERR_ZMQ, LD_ERR_NOMEM. */
 int ld_client_new(const ld_client_options *o, ld_client **out, char *err, size_t errlen);
 
-/* Close the socket and wipe the keys. Accepts NULL and *c == NULL; sets *c = NULL. */
+/* Close the socket (waiting at most 200 ms for queued messages, such as a
+ * last DeliveryAck, to leave) and wipe the keys. Deliveries already handed
+ * out stay valid. Accepts NULL and *c == NULL; sets *c = NULL. */
 void ld_client_destroy(ld_client **c);
 
-/* Connect, send Hello and wait for HelloReply. The sequence number continues
- * above the broker's last accepted one. LD_ERR_TIMEOUT if the broker does not
- * answer (wrong endpoint, or it refused our CURVE key: ZeroMQ gives no error
- * for that, so the sentence says both are possible). */
+/* Connect, send Hello and wait up to connect_timeout_ms for HelloReply. The
+ * sequence number continues above the broker's last accepted one. The broker
+ * then pushes our mailbox, which ld_client_recv returns. May be called again
+ * (after LD_ERR_TIMEOUT, or to ask for the mailbox again).
+ * Errors: LD_ERR_TIMEOUT if the broker does not answer: a wrong endpoint, a
+ * stopped broker, or a CURVE key not in its roster (ZeroMQ gives no error for
+ * that; the sentence adds what the handshake reported, if anything);
+ * LD_ERR_REFUSED if the broker refused the Hello; LD_ERR_PROTOCOL if the
+ * broker knows our CURVE key as another principal; LD_ERR_INVALID for an
+ * endpoint ZeroMQ cannot parse; LD_ERR_CLOSED if interrupted by a signal. */
 int ld_client_connect(ld_client *c);
 
-/* What the broker said in its last HelloReply. */
+/* What the broker said in its last HelloReply. LD_ERR_INVALID before a
+ * successful ld_client_connect. */
 typedef struct ld_session_info {
     char principal[65];
     char name[257];
-    uint64_t last_seq;        /* last sequence number the broker accepted from us */
-    uint64_t mailbox_size;    /* deliveries waiting at Hello time */
-    int64_t clock_ms;         /* broker business clock */
-    int simulated_clock;      /* 1 if the broker runs a simulated clock */
+    uint64_t last_seq;     /* last sequence number the broker accepted from us */
+    uint64_t mailbox_size; /* deliveries waiting at Hello time */
+    int64_t clock_ms;      /* broker business clock */
+    int simulated_clock;   /* 1 if the broker runs a simulated clock */
 } ld_session_info;
 int ld_client_session(const ld_client *c, ld_session_info *out);
 
@@ -114,48 +150,63 @@ int ld_client_session(const ld_client *c, ld_session_info *out);
 typedef struct ld_ack {
     uint8_t envelope_id[LD_ENVELOPE_ID_BYTES];
     uint64_t seq;
-    int duplicate;            /* the broker had it already (a resend) */
-    int64_t clock_ms;         /* broker business clock after it */
+    int duplicate;    /* the broker had it already (a resend) */
+    int64_t clock_ms; /* broker business clock after it */
 } ld_ack;
 
-/* Send a Direct message: text (UTF-8) and an optional payload to the given
- * principal ids. Returns after the broker's Ack (LD_OK, *ack filled if not
- * NULL), its Nack (LD_ERR_REFUSED, see ld_client_last_reason), or the send
- * timeout (LD_ERR_TIMEOUT: the message may or may not have been stored; a
- * retry with the same call sends a new envelope). Deliveries arriving
- * meanwhile are queued for ld_client_recv. */
+/* Send a Direct message: text (UTF-8, may be NULL for none) and an optional
+ * payload to the given principal ids. Returns after the broker's Ack (LD_OK,
+ * *ack filled if not NULL), its Nack (LD_ERR_REFUSED, see
+ * ld_client_last_reason; the sequence number is used again by the next send,
+ * except after REPLAY), or the send timeout (LD_ERR_TIMEOUT: the message may
+ * or may not have been stored; a retry with the same call sends a new
+ * envelope with a new sequence number). Deliveries arriving meanwhile are
+ * queued for ld_client_recv.
+ * Other errors: LD_ERR_INVALID (before ld_client_connect, no recipient, an
+ * invalid principal id, text not UTF-8, nothing to send), LD_ERR_CLOSED
+ * (interrupted by a signal: the message may have been stored), LD_ERR_ZMQ. */
 int ld_client_send_direct(ld_client *c, const char *const *to, size_t n_to, const char *text,
                           const void *payload, size_t payload_len, ld_ack *ack);
 
 /* Send a serialized liandong.v1.Body (for message types without a helper
- * here). Sequence-numbered like ld_client_send_direct. */
+ * here). Sequence-numbered and answered like ld_client_send_direct.
+ * LD_ERR_INVALID if body does not parse, holds no message, or holds a
+ * session or broker message (hello, delivery_ack, ack, ...). A body type
+ * newer than this library is sent as it is. */
 int ld_client_send_body(ld_client *c, const uint8_t *body, size_t body_len, ld_ack *ack);
 
 /* Admin, broker with --simulated-clock only: advance the business clock by
- * by_ms (> 0). *clock_ms (if not NULL) receives the new clock. */
+ * by_ms (> 0, else LD_ERR_INVALID). *clock_ms (if not NULL) receives the new
+ * clock (Unix ms). A broker without a simulated clock, or a sender without
+ * the admin role, refuses it (LD_ERR_REFUSED). */
 int ld_client_clock_advance(ld_client *c, int64_t by_ms, int64_t *clock_ms);
 
 /* One delivery: a message some principal (or the broker) sent to us. Both the
  * broker's signature on the Delivery and the sender's signature on the
- * original envelope were verified before it was returned. All strings are
- * UTF-8 and NUL-terminated; all pointers are owned by the delivery. */
+ * original envelope (with the key the broker names, whose key id must match
+ * the envelope's) were verified before it was returned. All strings are
+ * UTF-8 and NUL-terminated; all pointers are owned by the delivery and valid
+ * until ld_delivery_destroy (also after the client is destroyed).
+ * type is "unknown" for a body type newer than this library: the signature
+ * was checked, and body / body_len hold the serialized Body. The direct
+ * fields are NULL / 0 for other types; content_type is "" when not set. */
 typedef struct ld_delivery {
     uint64_t delivery_id;
     uint8_t envelope_id[LD_ENVELOPE_ID_BYTES];
     char envelope_id_hex[2 * LD_ENVELOPE_ID_BYTES + 1];
-    const char *sender;        /* principal id */
-    const char *sender_name;   /* display name from the broker's roster */
+    const char *sender;      /* principal id */
+    const char *sender_name; /* display name from the broker's roster */
     const char *key_id;
     uint64_t seq;
-    int64_t sent_at_ms;        /* sender's clock */
-    int64_t stored_at_ms;      /* broker business clock when stored */
-    const char *type;          /* body type: "direct", ... */
+    int64_t sent_at_ms;   /* sender's clock */
+    int64_t stored_at_ms; /* broker business clock when stored */
+    const char *type;     /* body type: "direct", ... */
     /* For "direct": */
     const char *text;
     const uint8_t *payload;
     size_t payload_len;
     const char *content_type;
-    const char *const *to;     /* all recipients of the message */
+    const char *const *to; /* all recipients of the message */
     size_t n_to;
     /* The original signed envelope and its serialized body. */
     const uint8_t *envelope;
@@ -164,23 +215,36 @@ typedef struct ld_delivery {
     size_t body_len;
 } ld_delivery;
 
-/* Wait up to timeout_ms (0: do not wait, -1: forever) for the next delivery.
- * LD_OK and *out (caller owns, ld_delivery_destroy) or LD_ERR_TIMEOUT.
- * A delivery whose signatures do not verify is dropped, logged in
- * ld_client_last_error, and not acknowledged. */
+/* Wait up to timeout_ms (0: do not wait, -1: forever) for the next delivery,
+ * oldest first. LD_OK and *out (caller owns, ld_delivery_destroy) or
+ * LD_ERR_TIMEOUT (*out NULL). While waiting, the client handles reconnects.
+ * A delivery whose signatures do not verify (or that is not UTF-8 where it
+ * must be) is dropped, logged in ld_client_last_error, and not acknowledged:
+ * it stays in the mailbox for an operator to look at.
+ * Other errors: LD_ERR_INVALID (before ld_client_connect), LD_ERR_CLOSED
+ * (interrupted by a signal), LD_ERR_ZMQ. */
 int ld_client_recv(ld_client *c, int timeout_ms, ld_delivery **out);
 
-/* Tell the broker the delivery is processed; it leaves the mailbox. */
+/* Tell the broker the delivery is processed; it leaves the mailbox. Does not
+ * wait for the broker. If the connection is down the acknowledgement is lost,
+ * but the broker redelivers the entry on the next session and the client
+ * acknowledges that duplicate itself, so LD_OK is returned then too.
+ * d must come from ld_client_recv on this client. */
 int ld_client_ack(ld_client *c, const ld_delivery *d);
 
 void ld_delivery_destroy(ld_delivery **d);
 
 /* A file descriptor that becomes readable when the client may have work
  * (ZMQ_FD semantics: edge-triggered; after it fires, call ld_client_recv
- * with timeout 0 until LD_ERR_TIMEOUT). */
+ * with timeout 0 until LD_ERR_TIMEOUT). Owned by the client: do not read
+ * from or close it. On Linux it is an epoll set holding both ZeroMQ sockets
+ * the client uses (messages, and the monitor that says when to Hello again
+ * after a reconnect). Poll it for reading only. */
 int ld_client_fd(ld_client *c, int *fd);
 
-/* One sentence about the last failure on c. Never NULL. */
+/* One sentence about the last failure on c (also set when the client drops
+ * a bad message from the network while doing something else). Never NULL;
+ * valid until the next call on c. */
 const char *ld_client_last_error(const ld_client *c);
 /* The reason code of the last Nack (LD_REASON_UNSPECIFIED if none). */
 int ld_client_last_reason(const ld_client *c);

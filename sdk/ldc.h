@@ -1,0 +1,140 @@
+/* ldc.h - internals of libliandong shared by the files in sdk/.
+ *
+ * Nothing here is exported from the shared library (only ld_* is, see
+ * liandong.map). Internal symbols use the ldc_ prefix.
+ */
+#ifndef LDC_H
+#define LDC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dedup.h"
+#include "ldk/keys.h"
+#include "ldw/envelope.h"
+#include "liandong/liandong.h"
+
+#define LDC_ERR_MAX 512
+
+/* A queued delivery: the public struct plus what its pointers point into. */
+typedef struct ldc_delivery {
+    ld_delivery pub;          /* first member: ld_delivery * casts to ldc_delivery * */
+    uint8_t *envelope;        /* copy of Delivery.envelope */
+    ldw_opened inner;         /* parsed from envelope */
+    Liandong__V1__Body *body; /* unpacked inner body, NULL if unknown type */
+    char *sender_name;
+    ldc_token *token;          /* shared with the dedup ring, NULL until queued */
+    struct ldc_delivery *next; /* FIFO link */
+} ldc_delivery;
+
+/* The send in flight (at most one: the client is not thread-safe). */
+typedef struct ldc_pending {
+    int active;
+    uint8_t *bytes; /* sealed envelope, resent unchanged */
+    size_t len;
+    ldw_envelope_id id;
+    uint64_t seq;
+    int done; /* 1 Ack, -1 Nack, 0 waiting */
+    ld_ack ack;
+    int reason;
+    char text[LDC_ERR_MAX];
+} ldc_pending;
+
+struct ld_client {
+    char *endpoint;
+    char *client_name;
+    int send_timeout_ms;
+    int resend_interval_ms;
+    int connect_timeout_ms;
+
+    ldk_identity *ident;  /* ours, with secrets */
+    ldk_identity *broker; /* broker.pub */
+
+    void *ctx;
+    void *sock; /* DEALER, CURVE client */
+    void *mon;  /* PAIR connected to the socket monitor */
+    int epfd;   /* ld_client_fd, -1 until asked for */
+
+    int connected;            /* zmq_connect done */
+    int established;          /* a HelloReply arrived at least once */
+    unsigned handshakes;      /* successful CURVE handshakes so far */
+    int link_up;              /* a handshake succeeded and no disconnect since */
+    int hello_wait;           /* waiting for a HelloReply */
+    ldw_envelope_id hello_id; /* id of the last Hello sent */
+    int hello_rc;             /* non-zero: the Hello failed with this code */
+    int64_t hello_due;        /* a handshake succeeded and Hello is not out yet:
+                                 retry until this monotonic ms, 0 if none */
+    int hs_fail_event;        /* last failed handshake event, 0 if none */
+    int hs_fail_value;
+
+    uint64_t last_seq;
+    ld_session_info session;
+    ldc_pending pend;
+
+    ldc_delivery *q_head, *q_tail;
+    ldc_dedup dedup;
+
+    char last_error[LDC_ERR_MAX];
+    int last_reason;
+};
+
+/* Record the last error (printf style) and return code. */
+int ldc_fail(ld_client *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Monotonic clock, ms. */
+int64_t ldc_mono_ms(void);
+
+/* client.c ---------------------------------------------------------------- */
+
+/* Take a HelloReply: session info, sequence numbers, principal check. */
+void ldc_on_hello_reply(ld_client *c, const Liandong__V1__HelloReply *r);
+
+/* transport.c ------------------------------------------------------------ */
+
+/* Create the context, the DEALER socket with CURVE and reconnect options, and
+ * the monitor. Keys must be loaded. Writes a sentence into err on failure. */
+int ldc_transport_open(ld_client *c, char *err, size_t errlen);
+/* Flush for up to 200 ms, then close everything. Safe on a half-opened client. */
+void ldc_transport_close(ld_client *c);
+/* zmq_connect the endpoint (once). */
+int ldc_transport_connect(ld_client *c);
+/* Send one frame without blocking. LD_OK, or LD_ERR_CLOSED when no connection
+ * is up (the caller relies on the next handshake), or LD_ERR_ZMQ. */
+int ldc_transport_send(ld_client *c, const uint8_t *buf, size_t len);
+/* Wait up to timeout_ms (-1: forever) for traffic, then handle all of it:
+ * monitor events (Hello + resend after a new handshake), broker messages
+ * (HelloReply, Ack, Nack, Delivery). LD_OK (also when nothing came),
+ * LD_ERR_CLOSED if interrupted by a signal, LD_ERR_ZMQ. */
+int ldc_transport_step(ld_client *c, int timeout_ms);
+
+/* Seal a session message (seq 0) and send it; *id_out gets its id if not NULL.
+ * A missing connection is not an error (LD_OK). */
+int ldc_send_session(ld_client *c, const Liandong__V1__Body *body, ldw_envelope_id *id_out);
+/* Send Hello (after connect and after every new handshake). */
+int ldc_send_hello(ld_client *c);
+
+/* send.c ----------------------------------------------------------------- */
+
+/* Match an Ack / Nack from the broker against the pending send. */
+void ldc_on_ack(ld_client *c, const Liandong__V1__Ack *a);
+void ldc_on_nack(ld_client *c, const Liandong__V1__Nack *n);
+/* Resend the pending envelope, if any (after a new handshake). */
+void ldc_resend_pending(ld_client *c);
+
+/* delivery.c ------------------------------------------------------------- */
+
+/* Check a Delivery (key id, sender signature) and build an ldc_delivery.
+ * Pure: no client state. On failure writes a sentence into err. */
+int ldc_delivery_new(const Liandong__V1__Delivery *dm, ldc_delivery **out, char *err,
+                     size_t errlen);
+/* Handle a Delivery from the broker: verify, drop duplicates, queue. */
+void ldc_on_delivery(ld_client *c, const Liandong__V1__Delivery *dm);
+/* Free every queued delivery. */
+void ldc_queue_clear(ld_client *c);
+
+/* utf8.c ----------------------------------------------------------------- */
+
+/* 1 if s (len bytes) is well-formed UTF-8 (any code point but NUL), else 0. */
+int ldc_utf8_valid(const char *s, size_t len);
+
+#endif
