@@ -16,14 +16,22 @@
 #define LDB_DELIVERY_WINDOW 256
 #define LDB_MAX_RECIPIENTS 1024
 
-/* A connected principal that said Hello. */
+/* Receiving connections of one principal kept at most; the oldest goes first. */
+#define LDB_SESSIONS_PER_PRINCIPAL 8
+
+/* A connection that said Hello and takes deliveries. A principal may have
+ * several (a department system and an operator's `liandong inbox`); its
+ * mailbox goes to one of them, the primary: the newest. When the primary's
+ * connection is found gone, the next newest takes over from the start of
+ * the mailbox. */
 typedef struct ldb_session {
     char principal[LDK_ID_MAX + 1];
     uint8_t rid[LDB_ROUTING_ID_MAX];
     size_t rid_len;
+    uint64_t order;    /* Hello order: higher is newer */
+    int primary;       /* deliveries go to this session */
     uint64_t cursor;   /* highest delivery id sent in this session */
     unsigned inflight; /* sent, not yet acknowledged */
-    int live;          /* 0 once the peer is gone */
     int more;          /* the mailbox may hold entries past cursor */
 } ldb_session;
 
@@ -38,6 +46,7 @@ struct ldb_broker {
     int64_t sim_clock_ms; /* business clock when cfg->simulated */
     ldb_session *sessions;
     size_t n_sessions, cap_sessions;
+    uint64_t session_order;
     char endpoint[256];
 };
 
@@ -52,11 +61,15 @@ int ldb_send_body(ldb_broker *b, const uint8_t *rid, size_t rid_len,
 /* Receive and process one batch of messages (at least one is waiting). */
 void ldb_pipeline_run_batch(ldb_broker *b);
 
-ldb_session *ldb_session_find(ldb_broker *b, const char *principal);
-/* Start (or restart) the session of principal on routing id rid. */
+/* The primary session of principal, or NULL. */
+ldb_session *ldb_session_primary(ldb_broker *b, const char *principal);
+/* The session on routing id rid, or NULL. */
+ldb_session *ldb_session_by_rid(ldb_broker *b, const uint8_t *rid, size_t rid_len);
+/* Start (or restart) a receiving session of principal on routing id rid; it
+ * becomes the primary and gets the mailbox from the start. */
 ldb_session *ldb_session_hello(ldb_broker *b, const char *principal, const uint8_t *rid,
                                size_t rid_len);
-/* Push deliveries to every live session that has room and may have more. */
+/* Push deliveries to every primary session that has room and may have more. */
 void ldb_sessions_pump(ldb_broker *b);
 
 #endif

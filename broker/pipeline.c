@@ -166,7 +166,7 @@ static int direct_effects(ldb_broker *b, MDB_txn *txn, item *it, int64_t now)
         uint64_t did;
         rc = ldb_store_mailbox_put(b->store, txn, to[i], &it->o.id, &did);
         if (rc == LD_OK) {
-            ldb_session *s = ldb_session_find(b, to[i]);
+            ldb_session *s = ldb_session_primary(b, to[i]);
             if (s)
                 s->more = 1;
         }
@@ -199,7 +199,7 @@ static int apply(ldb_broker *b, MDB_txn *txn, item *it, int64_t *clock)
                 continue; /* acknowledged before: harmless */
             if (rc != LD_OK)
                 return rc;
-            ldb_session *s = ldb_session_find(b, h->sender);
+            ldb_session *s = ldb_session_by_rid(b, zmq_msg_data(&it->rid), zmq_msg_size(&it->rid));
             if (s && s->inflight)
                 s->inflight--;
         }
@@ -385,10 +385,11 @@ static void answer(ldb_broker *b, item *it)
         hr.protocol = LDW_PROTOCOL_VERSION;
         body.msg_case = LIANDONG__V1__BODY__MSG_HELLO_REPLY;
         body.hello_reply = &hr;
-        ldb_info("hello from %s (%s), last seq %llu, %llu waiting", who,
+        ldb_info("hello from %s (%s%s), last seq %llu, %llu waiting", who,
                  it->body->hello->client ? it->body->hello->client : "?",
+                 it->body->hello->send_only ? ", send only" : "",
                  (unsigned long long)it->last_seq, (unsigned long long)it->mailbox_size);
-        if (ldb_send_body(b, rid, rid_len, &body) == 0)
+        if (ldb_send_body(b, rid, rid_len, &body) == 0 && !it->body->hello->send_only)
             ldb_session_hello(b, who, rid, rid_len);
         return;
     }

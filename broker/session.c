@@ -1,4 +1,4 @@
-/* session.c - connected principals and the push of their mailboxes. */
+/* session.c - receiving connections and the push of their mailboxes. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,18 +6,71 @@
 #include "broker_int.h"
 #include "log.h"
 
-ldb_session *ldb_session_find(ldb_broker *b, const char *principal)
+ldb_session *ldb_session_primary(ldb_broker *b, const char *principal)
 {
     for (size_t i = 0; i < b->n_sessions; i++)
-        if (strcmp(b->sessions[i].principal, principal) == 0)
+        if (b->sessions[i].primary && strcmp(b->sessions[i].principal, principal) == 0)
             return &b->sessions[i];
     return NULL;
+}
+
+ldb_session *ldb_session_by_rid(ldb_broker *b, const uint8_t *rid, size_t rid_len)
+{
+    for (size_t i = 0; i < b->n_sessions; i++)
+        if (b->sessions[i].rid_len == rid_len && memcmp(b->sessions[i].rid, rid, rid_len) == 0)
+            return &b->sessions[i];
+    return NULL;
+}
+
+static void start_primary(ldb_session *s)
+{
+    /* Everything not acknowledged is sent (again) from the beginning. */
+    s->primary = 1;
+    s->cursor = 0;
+    s->inflight = 0;
+    s->more = 1;
+}
+
+/* Remove session i; the newest other session of its principal takes over. */
+static void remove_session(ldb_broker *b, size_t i)
+{
+    char principal[LDK_ID_MAX + 1];
+    memcpy(principal, b->sessions[i].principal, sizeof principal);
+    int was_primary = b->sessions[i].primary;
+    b->sessions[i] = b->sessions[--b->n_sessions];
+    if (!was_primary)
+        return;
+    ldb_session *next = NULL;
+    for (size_t j = 0; j < b->n_sessions; j++) {
+        ldb_session *s = &b->sessions[j];
+        if (strcmp(s->principal, principal) == 0 && (!next || s->order > next->order))
+            next = s;
+    }
+    if (next) {
+        ldb_info("session %s: deliveries move to its previous connection", principal);
+        start_primary(next);
+    }
 }
 
 ldb_session *ldb_session_hello(ldb_broker *b, const char *principal, const uint8_t *rid,
                                size_t rid_len)
 {
-    ldb_session *s = ldb_session_find(b, principal);
+    if (rid_len > LDB_ROUTING_ID_MAX)
+        rid_len = LDB_ROUTING_ID_MAX;
+    size_t count = 0, oldest = 0;
+    ldb_session *s = NULL;
+    for (size_t i = 0; i < b->n_sessions; i++) {
+        ldb_session *o = &b->sessions[i];
+        if (strcmp(o->principal, principal) != 0)
+            continue;
+        o->primary = 0;
+        if (o->rid_len == rid_len && memcmp(o->rid, rid, rid_len) == 0)
+            s = o;
+        if (count++ == 0 || o->order < b->sessions[oldest].order)
+            oldest = i;
+    }
+    if (!s && count >= LDB_SESSIONS_PER_PRINCIPAL)
+        remove_session(b, oldest); /* not the primary: all were demoted above */
     if (!s) {
         if (b->n_sessions == b->cap_sessions) {
             size_t cap = b->cap_sessions ? b->cap_sessions * 2 : 16;
@@ -30,16 +83,11 @@ ldb_session *ldb_session_hello(ldb_broker *b, const char *principal, const uint8
         s = &b->sessions[b->n_sessions++];
         memset(s, 0, sizeof *s);
         snprintf(s->principal, sizeof s->principal, "%s", principal);
+        memcpy(s->rid, rid, rid_len);
+        s->rid_len = rid_len;
     }
-    if (rid_len > sizeof s->rid)
-        rid_len = sizeof s->rid;
-    memcpy(s->rid, rid, rid_len);
-    s->rid_len = rid_len;
-    /* A new session: everything not acknowledged is sent again. */
-    s->cursor = 0;
-    s->inflight = 0;
-    s->live = 1;
-    s->more = 1;
+    s->order = ++b->session_order;
+    start_primary(s);
     return s;
 }
 
@@ -94,33 +142,38 @@ static int push_one(void *vctx, uint64_t delivery_id, const ldw_envelope_id *id)
     return 0;
 }
 
-static void pump(ldb_broker *b, ldb_session *s)
+/* Returns 1 if the session's connection is gone (the caller removes it). */
+static int pump(ldb_broker *b, ldb_session *s)
 {
     unsigned room = LDB_DELIVERY_WINDOW - s->inflight;
     MDB_txn *txn;
     if (ldb_store_begin(b->store, NULL, 1, &txn) != LD_OK)
-        return;
+        return 0;
     struct pump_ctx c = {b, s, txn, 0};
     unsigned before = s->inflight;
     int rc = ldb_store_mailbox_scan(b->store, txn, s->principal, s->cursor, room, push_one, &c);
     mdb_txn_abort(txn);
     unsigned sent = s->inflight - before;
-    if (c.stop_err == EHOSTUNREACH) {
-        ldb_info("session %s: peer gone, deliveries wait for its next Hello", s->principal);
-        s->live = 0;
-    } else if (c.stop_err == 0 && rc == LD_OK && sent < room) {
-        s->more = 0; /* scanned to the end of the mailbox */
-    }
     if (sent)
         ldb_debug("session %s: %u deliveries sent (up to %llu)", s->principal, sent,
                   (unsigned long long)s->cursor);
+    if (c.stop_err == EHOSTUNREACH) {
+        ldb_info("session %s: connection gone", s->principal);
+        return 1;
+    }
+    if (c.stop_err == 0 && rc == LD_OK && sent < room)
+        s->more = 0; /* scanned to the end of the mailbox */
+    return 0;
 }
 
 void ldb_sessions_pump(ldb_broker *b)
 {
-    for (size_t i = 0; i < b->n_sessions; i++) {
+    for (size_t i = 0; i < b->n_sessions;) {
         ldb_session *s = &b->sessions[i];
-        if (s->live && s->more && s->inflight < LDB_DELIVERY_WINDOW)
-            pump(b, s);
+        if (s->primary && s->more && s->inflight < LDB_DELIVERY_WINDOW && pump(b, s)) {
+            remove_session(b, i); /* another session may now sit at i: look again */
+            continue;
+        }
+        i++;
     }
 }

@@ -106,6 +106,7 @@ int ld_client_new(const ld_client_options *o, ld_client **out, char *err, size_t
     int rc = LD_ERR_NOMEM;
     c->endpoint = strdup(o->endpoint);
     c->client_name = strdup(o->client_name ? o->client_name : DEFAULT_CLIENT_NAME);
+    c->send_only = o->send_only != 0;
     if (!c->endpoint || !c->client_name || ldc_dedup_init(&c->dedup) != LD_OK) {
         errf(err, errlen, rc, "out of memory creating the client");
         goto fail;

@@ -43,6 +43,7 @@ typedef struct ldc_pending {
 struct ld_client {
     char *endpoint;
     char *client_name;
+    int send_only;
     int send_timeout_ms;
     int resend_interval_ms;
     int connect_timeout_ms;

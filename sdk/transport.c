@@ -140,6 +140,7 @@ static int send_hello(ld_client *c)
     Liandong__V1__Hello hello = LIANDONG__V1__HELLO__INIT;
     hello.client = c->client_name;
     hello.protocol = LDW_PROTOCOL_VERSION;
+    hello.send_only = c->send_only;
     Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
     body.msg_case = LIANDONG__V1__BODY__MSG_HELLO;
     body.hello = &hello;

@@ -39,7 +39,7 @@ int ld_cli_parse_seconds(const char *s, int *ms);
 
 /* Make a client from the globals and connect it. On failure prints the one
  * line and returns LD_CLI_FAIL; *out is NULL then. */
-int ld_cli_connect(ld_client **out);
+int ld_cli_connect(ld_client **out, int send_only);
 /* Print the failure of an SDK call on c ("refused: REASON: text" for a Nack). */
 int ld_cli_client_fail(ld_client *c, int rc, const char *what);
 

@@ -23,7 +23,7 @@ static int clock_show(int argc, char **argv)
     if (argc > 1)
         return ld_cli_usage("clock", "unexpected argument '%s'", argv[1]);
     ld_client *cl;
-    int st = ld_cli_connect(&cl);
+    int st = ld_cli_connect(&cl, 1);
     if (st != LD_CLI_OK)
         return st;
     ld_session_info s;
@@ -63,7 +63,7 @@ static int clock_advance(int argc, char **argv)
                             "2w or a number of seconds",
                             by);
     ld_client *cl;
-    int st = ld_cli_connect(&cl);
+    int st = ld_cli_connect(&cl, 1);
     if (st != LD_CLI_OK)
         return st;
     int64_t now;

@@ -52,7 +52,7 @@ int ld_cli_parse_seconds(const char *s, int *ms)
     return 0;
 }
 
-int ld_cli_connect(ld_client **out)
+int ld_cli_connect(ld_client **out, int send_only)
 {
     *out = NULL;
     if (!ld_cli_g.broker)
@@ -69,6 +69,7 @@ int ld_cli_connect(ld_client **out)
     o.identity_path = ld_cli_g.identity;
     o.broker_key_path = ld_cli_g.broker_key;
     o.client_name = "liandong-cli/" LD_VERSION_STRING;
+    o.send_only = send_only;
     if (ld_cli_g.timeout_ms > 0) {
         o.connect_timeout_ms = ld_cli_g.timeout_ms;
         o.send_timeout_ms = ld_cli_g.timeout_ms;

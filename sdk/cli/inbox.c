@@ -70,7 +70,7 @@ int ld_cli_inbox(int argc, char **argv)
 
     catch_signals();
     ld_client *cl;
-    int st = ld_cli_connect(&cl);
+    int st = ld_cli_connect(&cl, 0);
     if (st != LD_CLI_OK)
         return stop_signal ? LD_CLI_OK : st;
     size_t shown = 0;

@@ -144,7 +144,7 @@ int ld_cli_send(int argc, char **argv)
         return ld_cli_fail("cannot read %s: %s", file, strerror(errno));
     }
     ld_client *cl;
-    st = ld_cli_connect(&cl);
+    st = ld_cli_connect(&cl, 1);
     if (st == LD_CLI_OK) {
         ld_ack ack;
         int rc = ld_client_send_direct(cl, (const char *const *)to.v, to.n, text, payload,

@@ -69,6 +69,8 @@ void th_raw_send_body(th_raw *r, const ldk_identity *signer, const char *sender,
 void th_raw_direct(th_raw *r, const char *to, const char *text, ldw_envelope_id *id_out);
 /* Hello; returns the HelloReply body (caller frees). */
 Liandong__V1__Body *th_raw_hello(th_raw *r);
+/* Hello for a connection that takes no deliveries. */
+Liandong__V1__Body *th_raw_hello_send_only(th_raw *r);
 
 /* Receive one broker message within timeout_ms, check the broker's signature,
  * and return its body (caller frees with liandong__v1__body__free_unpacked),

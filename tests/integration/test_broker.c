@@ -541,6 +541,48 @@ static void test_simulated_clock(void **state)
     th_raw_close(&adm);
 }
 
+/* Several connections of one principal: send-only ones get no deliveries;
+ * the newest receiving one is served, and when it is gone the previous one
+ * takes over with everything not yet acknowledged. */
+static void test_several_connections_of_one_principal(void **state)
+{
+    fixture *f = *state;
+    th_broker_start(&f->env, NULL);
+    th_raw a, b1, b2, b3;
+    th_raw_connect(&a, &f->env, f->gxj, f->gxj);
+    th_body_free(th_raw_hello(&a));
+    th_raw_connect(&b1, &f->env, f->fgw, f->fgw);
+    th_body_free(th_raw_hello(&b1));
+    th_raw_connect(&b2, &f->env, f->fgw, f->fgw);
+    th_body_free(th_raw_hello_send_only(&b2));
+
+    ldw_envelope_id id1, id2;
+    th_raw_direct(&a, FGW, "一", &id1);
+    expect_ack(&a, &id1, 0);
+    uint64_t d1;
+    free(expect_delivery(&b1, &d1, &id1, f->gxj));
+    expect_silence(&b2, 300);
+
+    /* A newer receiving connection takes the mailbox (id1 is unacknowledged). */
+    th_raw_connect(&b3, &f->env, f->fgw, f->fgw);
+    th_body_free(th_raw_hello(&b3));
+    uint64_t d;
+    free(expect_delivery(&b3, &d, &id1, f->gxj));
+    assert_int_equal(d, d1);
+    th_raw_close(&b3);
+    usleep(200000); /* let the broker's connection notice the close */
+
+    /* The next message finds b3 gone and falls back to b1, from the start. */
+    th_raw_direct(&a, FGW, "二", &id2);
+    expect_ack(&a, &id2, 0);
+    free(expect_delivery(&b1, &d, &id1, f->gxj));
+    free(expect_delivery(&b1, &d, &id2, f->gxj));
+    expect_silence(&b2, 300);
+    th_raw_close(&a);
+    th_raw_close(&b1);
+    th_raw_close(&b2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -554,6 +596,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sequence_continues_after_hello, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_full_keeps_serving, setup, teardown),
         cmocka_unit_test_setup_teardown(test_simulated_clock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_several_connections_of_one_principal, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -103,6 +103,9 @@ typedef struct ld_client_options {
     int resend_interval_ms;  /* resend an unacknowledged envelope after; default 2000 */
     int connect_timeout_ms;  /* wait for HelloReply in ld_client_connect; default 10000 */
     const char *client_name; /* sent in Hello; default "libliandong/<version>" */
+    int send_only;           /* 1: this client only sends; the broker pushes it no
+                                deliveries (they stay for the principal's receiving
+                                connections). Default 0. */
 } ld_client_options;
 
 /* Fill o with defaults (all pointers NULL). */
