@@ -34,6 +34,56 @@ int ldb_send_body(ldb_broker *b, const uint8_t *rid, size_t rid_len,
     return rc < 0 ? -1 : 0;
 }
 
+int ldb_emit(ldb_broker *b, MDB_txn *txn, const char *recipient, const void *body,
+             size_t body_len)
+{
+    uint64_t seq;
+    int rc = ldb_store_broker_seq_next(b->store, txn, &seq);
+    if (rc != LD_OK)
+        return rc;
+    ldw_header_fields h = {.sender = b->key->id, .key_id = b->key->key_id, .seq = seq,
+                           .sent_at_ms = ldw_now_ms()};
+    uint8_t *env;
+    size_t len;
+    ldw_envelope_id id;
+    rc = ldw_envelope_seal(&h, body, body_len, b->key->sign_secret, &env, &len, &id);
+    if (rc != LD_OK)
+        return rc;
+    int64_t now = ldb_clock_now(b);
+    rc = ldb_store_message_put(b->store, txn, &id, env, len, 1, now);
+    free(env);
+    uint64_t did;
+    if (rc == LD_OK)
+        rc = ldb_store_mailbox_put(b->store, txn, recipient, &id, &did);
+    return rc;
+}
+
+void ldb_tick(ldb_broker *b, int force)
+{
+    int64_t wall = ldw_now_ms(), clock = ldb_clock_now(b);
+    if (!ldb_plugins_count(b->plugins))
+        return;
+    if (!force && wall < b->next_tick_ms && clock == b->ticked_clock_ms)
+        return;
+    b->next_tick_ms = wall + b->cfg->tick_ms;
+    b->ticked_clock_ms = clock;
+    MDB_txn *txn;
+    if (ldb_store_begin(b->store, NULL, 0, &txn) != LD_OK)
+        return;
+    struct ld_plugin_txn t = {txn, b, 0, 0};
+    ldb_plugins_on_tick(b->plugins, &t, clock);
+    if (!t.wrote) {
+        mdb_txn_abort(txn);
+        return;
+    }
+    if (ldb_store_commit(txn) != LD_OK) {
+        ldb_error("tick: commit failed; the plugins' tick work is retried");
+        return;
+    }
+    ldb_sessions_wake_all(b);
+    ldb_plugins_after_commit(b->plugins);
+}
+
 static int write_ready_file(const char *path, const char *endpoint, char *err, size_t errlen)
 {
     char tmp[4096];
@@ -103,6 +153,9 @@ int ldb_broker_new(const ldb_config *cfg, ldb_broker **out, char *err, size_t er
         rc = LD_ERR_STORAGE;
         goto fail;
     }
+    rc = ldb_plugins_load(b, &b->plugins, err, errlen);
+    if (rc != LD_OK)
+        goto fail;
 
     rc = LD_ERR_ZMQ;
     b->ctx = zmq_ctx_new();
@@ -140,9 +193,9 @@ int ldb_broker_new(const ldb_config *cfg, ldb_broker **out, char *err, size_t er
         rc = LD_ERR_IO;
         goto fail;
     }
-    ldb_info("broker %s (key %s) listening on %s, data in %s, %zu roster entries%s",
+    ldb_info("broker %s (key %s) listening on %s, data in %s, %zu roster entries, %zu plugins%s",
              b->key->id, b->key->key_id, b->endpoint, cfg->data_dir, b->roster->count,
-             cfg->simulated ? ", simulated clock" : "");
+             ldb_plugins_count(b->plugins), cfg->simulated ? ", simulated clock" : "");
     *out = b;
     return LD_OK;
 fail:
@@ -176,7 +229,7 @@ int ldb_broker_run(ldb_broker *b, volatile sig_atomic_t *stop, volatile sig_atom
             reload_roster(b);
         }
         zmq_pollitem_t items[2] = {{b->router, 0, ZMQ_POLLIN, 0}, {b->zap, 0, ZMQ_POLLIN, 0}};
-        int n = zmq_poll(items, 2, 200);
+        int n = zmq_poll(items, 2, b->cfg->tick_ms < 200 ? (long)b->cfg->tick_ms : 200);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -187,6 +240,7 @@ int ldb_broker_run(ldb_broker *b, volatile sig_atomic_t *stop, volatile sig_atom
             ldb_zap_handle(b->zap, b->roster);
         if (items[0].revents & ZMQ_POLLIN)
             ldb_pipeline_run_batch(b);
+        ldb_tick(b, 0);
         ldb_sessions_pump(b);
     }
     ldb_info("broker stopping");
@@ -203,6 +257,7 @@ void ldb_broker_destroy(ldb_broker **bp)
     ldb_zap_close(&b->zap);
     if (b->ctx)
         zmq_ctx_term(b->ctx);
+    ldb_plugins_unload(&b->plugins);
     ldb_store_close(&b->store);
     ldk_roster_destroy(&b->roster);
     ldk_identity_destroy(&b->key);

@@ -10,6 +10,7 @@
 #include "ldw/envelope.h"
 #include "store.h"
 #include "zap.h"
+#include "plugin_host.h"
 
 #define LDB_ROUTING_ID_MAX 255
 /* Deliveries sent to one session and not yet acknowledged, at most. */
@@ -47,6 +48,9 @@ struct ldb_broker {
     ldb_session *sessions;
     size_t n_sessions, cap_sessions;
     uint64_t session_order;
+    ldb_plugins *plugins;
+    int64_t next_tick_ms;     /* monotonic-ish wall time of the next tick */
+    int64_t ticked_clock_ms;  /* business clock at the last tick */
     char endpoint[256];
 };
 
@@ -57,6 +61,16 @@ int64_t ldb_clock_now(const ldb_broker *b);
  * Returns 0, or -1 with errno (EHOSTUNREACH: peer gone; EAGAIN: queue full). */
 int ldb_send_body(ldb_broker *b, const uint8_t *rid, size_t rid_len,
                   const Liandong__V1__Body *body);
+
+/* Seal body (a serialized Body) as the broker and put it in recipient's
+ * mailbox within txn. */
+int ldb_emit(ldb_broker *b, MDB_txn *txn, const char *recipient, const void *body,
+             size_t body_len);
+/* After a commit that emitted or added mailbox entries: let every primary
+ * session look at its mailbox again. */
+void ldb_sessions_wake_all(ldb_broker *b);
+/* Run the plugins' on_tick if due (or if the business clock moved). */
+void ldb_tick(ldb_broker *b, int force);
 
 /* Receive and process one batch of messages (at least one is waiting). */
 void ldb_pipeline_run_batch(ldb_broker *b);

@@ -17,6 +17,7 @@ void ldb_config_init(ldb_config *c)
     c->skew_ms = (int64_t)LDB_DEFAULT_SKEW_S * 1000;
     c->map_size = (size_t)LDB_DEFAULT_MAP_MB * 1024 * 1024;
     c->batch_max = LDB_DEFAULT_BATCH;
+    c->tick_ms = LDB_DEFAULT_TICK_MS;
     c->log_level = LDB_LOG_INFO;
 }
 
@@ -27,6 +28,13 @@ void ldb_config_clear(ldb_config *c)
     free(c->roster);
     free(c->key);
     free(c->ready_file);
+    free(c->plugin_dir);
+    for (size_t i = 0; i < c->n_plugins; i++) {
+        free(c->plugins[i].name);
+        free(c->plugins[i].path);
+        free(c->plugins[i].config_yaml);
+    }
+    free(c->plugins);
     memset(c, 0, sizeof *c);
 }
 
@@ -94,22 +102,147 @@ static int replace(char **dst, const char *v)
     return 0;
 }
 
-int ldb_config_load(ldb_config *c, const char *path, char *err, size_t errlen)
+int ldb_config_add_plugin(ldb_config *c, const char *name, const char *path,
+                          const char *config_yaml)
+{
+    ldb_plugin_conf *n = realloc(c->plugins, (c->n_plugins + 1) * sizeof *n);
+    if (!n)
+        return -1;
+    c->plugins = n;
+    ldb_plugin_conf *p = &n[c->n_plugins];
+    p->name = strdup(name);
+    p->path = path ? strdup(path) : NULL;
+    p->config_yaml = strdup(config_yaml ? config_yaml : "");
+    if (!p->name || (path && !p->path) || !p->config_yaml) {
+        free(p->name);
+        free(p->path);
+        free(p->config_yaml);
+        return -1;
+    }
+    c->n_plugins++;
+    return 0;
+}
+
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open config file: %s", path, strerror(errno));
-        return -1;
+        return NULL;
     }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n - 1, f);
+        if (n < cap - 1)
+            break;
+        char *nb = realloc(buf, cap * 2);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        snprintf(err, errlen, "%s: cannot read config file", path);
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+static const char *scalar(yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/* The text of node n as its own YAML document: the source slice, indented
+ * as in the file so that block collections keep their shape. */
+static char *node_text(const char *src, yaml_node_t *n)
+{
+    size_t col = n->start_mark.column, a = n->start_mark.index, z = n->end_mark.index;
+    char *out = malloc(col + (z - a) + 2);
+    if (!out)
+        return NULL;
+    memset(out, ' ', col);
+    memcpy(out + col, src + a, z - a);
+    out[col + z - a] = '\n';
+    out[col + z - a + 1] = 0;
+    return out;
+}
+
+/* plugins: [{name: plans, path: /x/plans.so, config: {...}}, ...] */
+static int load_plugins(ldb_config *c, const char *path, const char *src, yaml_document_t *doc,
+                        yaml_node_t *list, char *err, size_t errlen)
+{
+    if (list->type != YAML_SEQUENCE_NODE)
+        return set_err(err, errlen, path, list, "%s",
+                       "plugins must be a list of {name, path, config} entries");
+    for (yaml_node_item_t *it = list->data.sequence.items.start;
+         it < list->data.sequence.items.top; it++) {
+        yaml_node_t *e = yaml_document_get_node(doc, *it);
+        if (e->type == YAML_SCALAR_NODE) {
+            if (ldb_config_add_plugin(c, scalar(e), NULL, ""))
+                return set_err(err, errlen, path, e, "%s", "out of memory");
+            continue;
+        }
+        if (e->type != YAML_MAPPING_NODE)
+            return set_err(err, errlen, path, e, "%s",
+                           "a plugin entry is a name or a mapping with name, path, config");
+        const char *name = NULL, *ppath = NULL;
+        char *conf = NULL;
+        for (yaml_node_pair_t *pr = e->data.mapping.pairs.start; pr < e->data.mapping.pairs.top;
+             pr++) {
+            yaml_node_t *k = yaml_document_get_node(doc, pr->key);
+            yaml_node_t *v = yaml_document_get_node(doc, pr->value);
+            const char *key = scalar(k);
+            if (key && strcmp(key, "name") == 0 && scalar(v)) {
+                name = scalar(v);
+            } else if (key && strcmp(key, "path") == 0 && scalar(v)) {
+                ppath = scalar(v);
+            } else if (key && strcmp(key, "config") == 0) {
+                free(conf);
+                conf = node_text(src, v);
+            } else {
+                free(conf);
+                return set_err(err, errlen, path, k,
+                               "unknown plugin setting '%s' (name, path and config are known)",
+                               key ? key : "?");
+            }
+        }
+        if (!name) {
+            free(conf);
+            return set_err(err, errlen, path, e, "%s", "a plugin entry needs a name");
+        }
+        int rc = ldb_config_add_plugin(c, name, ppath, conf ? conf : "");
+        free(conf);
+        if (rc)
+            return set_err(err, errlen, path, e, "%s", "out of memory");
+    }
+    return 0;
+}
+
+int ldb_config_load(ldb_config *c, const char *path, char *err, size_t errlen)
+{
+    size_t srclen;
+    char *src = read_file(path, &srclen, err, errlen);
+    if (!src)
+        return -1;
     yaml_parser_t parser;
     yaml_document_t doc;
     yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)src, srclen);
     if (!yaml_parser_load(&parser, &doc)) {
         snprintf(err, errlen, "%s:%zu: %s", path, parser.problem_mark.line + 1,
                  parser.problem ? parser.problem : "YAML syntax error");
         yaml_parser_delete(&parser);
-        fclose(f);
+        free(src);
         return -1;
     }
     int rc = 0;
@@ -132,6 +265,10 @@ int ldb_config_load(ldb_config *c, const char *path, char *err, size_t errlen)
             break;
         }
         const char *key = (const char *)k->data.scalar.value;
+        if (strcmp(key, "plugins") == 0) {
+            rc = load_plugins(c, path, src, &doc, v, err, errlen);
+            continue;
+        }
         if (v->type != YAML_SCALAR_NODE) {
             rc = set_err(err, errlen, path, v, "'%s' must be a single value", key);
             break;
@@ -190,6 +327,14 @@ int ldb_config_load(ldb_config *c, const char *path, char *err, size_t errlen)
                              "log_level must be debug, info, warn or error, not '%s'", val);
         } else if (strcmp(key, "ready_file") == 0) {
             rc = replace(&c->ready_file, val);
+        } else if (strcmp(key, "plugin_dir") == 0) {
+            rc = replace(&c->plugin_dir, val);
+        } else if (strcmp(key, "tick_ms") == 0) {
+            if (parse_u64(val, &n) || n < 10 || n > 3600000)
+                rc = set_err(err, errlen, path, v,
+                             "tick_ms must be a number from 10 to 3600000, not '%s'", val);
+            else
+                c->tick_ms = (unsigned)n;
         } else {
             rc = set_err(err, errlen, path, k, "unknown setting '%s' (see docs/operations.md)",
                          key);
@@ -198,7 +343,7 @@ int ldb_config_load(ldb_config *c, const char *path, char *err, size_t errlen)
 out:
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
-    fclose(f);
+    free(src);
     return rc;
 }
 

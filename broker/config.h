@@ -12,6 +12,14 @@
 #define LDB_DEFAULT_SKEW_S 300
 #define LDB_DEFAULT_MAP_MB 1024
 #define LDB_DEFAULT_BATCH 256
+#define LDB_DEFAULT_TICK_MS 1000
+
+/* One plugin to load. */
+typedef struct ldb_plugin_conf {
+    char *name;        /* as configured */
+    char *path;        /* shared object; NULL: <plugin_dir>/<name>.so */
+    char *config_yaml; /* the plugin's config block as a YAML document, or "" */
+} ldb_plugin_conf;
 
 typedef struct ldb_config {
     char *listen;            /* ZeroMQ endpoint to bind */
@@ -25,12 +33,20 @@ typedef struct ldb_config {
     int simulated;           /* 1: business clock moves only on ClockAdvance */
     int64_t simulated_start_ms; /* start of the simulated clock (first run only) */
     unsigned batch_max;      /* messages per write transaction at most */
+    unsigned tick_ms;        /* plugin on_tick period */
+    char *plugin_dir;        /* where plugins named without a path are */
+    ldb_plugin_conf *plugins;
+    size_t n_plugins;
     enum ldb_log_level log_level;
 } ldb_config;
 
 /* Defaults (heap strings). */
 void ldb_config_init(ldb_config *c);
 void ldb_config_clear(ldb_config *c);
+
+/* Add a plugin to load (e.g. from --plugin PATH). Returns 0 or -1. */
+int ldb_config_add_plugin(ldb_config *c, const char *name, const char *path,
+                          const char *config_yaml);
 
 /* Read a YAML config file over the current values. Returns 0, or -1 with a
  * sentence in err naming the file, line and cause. */

@@ -30,6 +30,8 @@ typedef struct item {
     int verdict; /* PENDING, ACCEPTED or a reason code */
     char text[512];
     int duplicate;
+    struct ld_plugin_verdict verdict_p; /* plugins' decisions */
+    int plugins_wrote;
     /* Hello answers, read inside the transaction. */
     uint64_t last_seq;
     uint64_t mailbox_size;
@@ -102,20 +104,42 @@ static void precheck(ldb_broker *b, item *it)
         return;
     }
     switch (it->body->msg_case) {
-    case LIANDONG__V1__BODY__MSG_HELLO:
-    case LIANDONG__V1__BODY__MSG_DIRECT:
-    case LIANDONG__V1__BODY__MSG_DELIVERY_ACK:
-    case LIANDONG__V1__BODY__MSG_CLOCK_ADVANCE:
-        break;
     case LIANDONG__V1__BODY__MSG__NOT_SET:
         refuse(it, LIANDONG__V1__REASON_CODE__UNSUPPORTED,
                "the body holds a message type this broker does not know");
         break;
-    default:
+    case LIANDONG__V1__BODY__MSG_HELLO_REPLY:
+    case LIANDONG__V1__BODY__MSG_ACK:
+    case LIANDONG__V1__BODY__MSG_NACK:
+    case LIANDONG__V1__BODY__MSG_DELIVERY:
+    case LIANDONG__V1__BODY__MSG_TASK_ASSIGN:
+    case LIANDONG__V1__BODY__MSG_LEDGER_REPLY:
         refuse(it, LIANDONG__V1__REASON_CODE__UNSUPPORTED,
                "'%s' is sent by the broker, not to it", ldw_body_name(it->body->msg_case));
         break;
+    default:
+        break; /* the broker's own types, or a plugin's */
     }
+}
+
+/* The plugin's view of an item. */
+static void plugin_message(ldb_broker *b, const item *it, ld_plugin_message *m, int64_t clock)
+{
+    memset(m, 0, sizeof *m);
+    m->size = sizeof *m;
+    m->sender = it->o.hdr->sender;
+    m->key_id = it->o.hdr->key_id;
+    m->seq = it->o.hdr->seq;
+    m->sent_at_ms = it->o.hdr->sent_at_ms;
+    m->envelope_id = it->o.id.bytes;
+    m->envelope = zmq_msg_data((zmq_msg_t *)&it->data);
+    m->envelope_len = zmq_msg_size((zmq_msg_t *)&it->data);
+    m->body = it->o.env->body.data;
+    m->body_len = it->o.env->body.len;
+    m->body_case = it->body ? (uint32_t)it->body->msg_case : 0;
+    m->sender_roles = it->sender ? it->sender->pub.roles : 0;
+    m->now_ms = clock;
+    (void)b;
 }
 
 static int is_session_message(const item *it)
@@ -129,37 +153,17 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The Direct message's recipients, sorted and without repeats. */
-static int direct_effects(ldb_broker *b, MDB_txn *txn, item *it, int64_t now)
+/* Store the message once for all its recipients (sorted, no repeats) and
+ * put it in their mailboxes. */
+static int deliver(ldb_broker *b, MDB_txn *txn, item *it, char **to, size_t n_to, int64_t now)
 {
-    Liandong__V1__Direct *d = it->body->direct;
-    if (d->n_to == 0) {
-        refuse(it, LIANDONG__V1__REASON_CODE__MALFORMED, "a Direct message needs a recipient");
-        return LD_OK;
-    }
-    if (d->n_to > LDB_MAX_RECIPIENTS) {
-        refuse(it, LIANDONG__V1__REASON_CODE__TOO_LARGE,
-               "a Direct message may name at most %d recipients, not %zu", LDB_MAX_RECIPIENTS,
-               d->n_to);
-        return LD_OK;
-    }
-    char **to = malloc(d->n_to * sizeof *to);
-    if (!to)
-        return LD_ERR_NOMEM;
-    memcpy(to, d->to, d->n_to * sizeof *to);
-    qsort(to, d->n_to, sizeof *to, cmp_str);
+    qsort(to, n_to, sizeof *to, cmp_str);
     size_t n = 0;
-    for (size_t i = 0; i < d->n_to; i++) {
-        if (n && strcmp(to[n - 1], to[i]) == 0)
-            continue;
-        if (!ldk_roster_find_any(b->roster, to[i])) {
-            refuse(it, LIANDONG__V1__REASON_CODE__UNKNOWN_RECIPIENT,
-                   "recipient '%.64s' is not in the roster", to[i]);
-            free(to);
-            return LD_OK;
-        }
-        to[n++] = to[i];
-    }
+    for (size_t i = 0; i < n_to; i++)
+        if (!n || strcmp(to[n - 1], to[i]) != 0)
+            to[n++] = to[i];
+    if (!n)
+        return LD_OK;
     int rc = ldb_store_message_put(b->store, txn, &it->o.id, zmq_msg_data(&it->data),
                                    zmq_msg_size(&it->data), (uint32_t)n, now);
     for (size_t i = 0; i < n && rc == LD_OK; i++) {
@@ -171,6 +175,68 @@ static int direct_effects(ldb_broker *b, MDB_txn *txn, item *it, int64_t now)
                 s->more = 1;
         }
     }
+    return rc;
+}
+
+/* Check a Direct message's recipients. */
+static void direct_check(ldb_broker *b, item *it)
+{
+    Liandong__V1__Direct *d = it->body->direct;
+    if (d->n_to == 0) {
+        refuse(it, LIANDONG__V1__REASON_CODE__MALFORMED, "a Direct message needs a recipient");
+        return;
+    }
+    if (d->n_to > LDB_MAX_RECIPIENTS) {
+        refuse(it, LIANDONG__V1__REASON_CODE__TOO_LARGE,
+               "a Direct message may name at most %d recipients, not %zu", LDB_MAX_RECIPIENTS,
+               d->n_to);
+        return;
+    }
+    for (size_t i = 0; i < d->n_to; i++) {
+        if (!ldk_roster_find_any(b->roster, d->to[i])) {
+            refuse(it, LIANDONG__V1__REASON_CODE__UNKNOWN_RECIPIENT,
+                   "recipient '%.64s' is not in the roster", d->to[i]);
+            return;
+        }
+    }
+}
+
+/* Plugins, then the message's deliveries. */
+static int run_plugins(ldb_broker *b, MDB_txn *txn, item *it, int64_t clock, int core_type)
+{
+    ld_plugin_message m;
+    plugin_message(b, it, &m, clock);
+    struct ld_plugin_txn t = {txn, b, 0, 0};
+    int handled = 0;
+    int rc = ldb_plugins_on_message(b->plugins, &t, &m, &it->verdict_p, &handled);
+    if (rc != LD_OK)
+        return t.full ? LD_ERR_STORAGE_FULL : LD_ERR_PLUGIN;
+    if (it->verdict_p.reason) {
+        refuse(it, it->verdict_p.reason, "%s", it->verdict_p.text);
+        return LD_OK;
+    }
+    if (!handled && !core_type)
+        refuse(it, LIANDONG__V1__REASON_CODE__UNSUPPORTED,
+               "no plugin of this broker handles '%s' messages",
+               ldw_body_name(it->body->msg_case));
+    it->plugins_wrote = t.wrote;
+    return LD_OK;
+}
+
+static int store_effects(ldb_broker *b, MDB_txn *txn, item *it, int64_t clock)
+{
+    size_t n_direct = it->body->msg_case == LIANDONG__V1__BODY__MSG_DIRECT ? it->body->direct->n_to : 0;
+    size_t n = n_direct + it->verdict_p.n_recipients;
+    if (!n)
+        return LD_OK;
+    char **to = malloc(n * sizeof *to);
+    if (!to)
+        return LD_ERR_NOMEM;
+    if (n_direct)
+        memcpy(to, it->body->direct->to, n_direct * sizeof *to);
+    if (it->verdict_p.n_recipients)
+        memcpy(to + n_direct, it->verdict_p.recipients, it->verdict_p.n_recipients * sizeof *to);
+    int rc = deliver(b, txn, it, to, n, clock);
     free(to);
     return rc;
 }
@@ -190,7 +256,7 @@ static int apply(ldb_broker *b, MDB_txn *txn, item *it, int64_t *clock)
             if (rc == LD_OK)
                 rc = ldb_store_mailbox_count(b->store, txn, h->sender, &it->mailbox_size);
             it->clock_ms = *clock;
-            return rc;
+            return rc == LD_OK ? run_plugins(b, txn, it, *clock, 1) : rc;
         }
         Liandong__V1__DeliveryAck *a = it->body->delivery_ack;
         for (size_t i = 0; i < a->n_delivery_ids; i++) {
@@ -203,7 +269,7 @@ static int apply(ldb_broker *b, MDB_txn *txn, item *it, int64_t *clock)
             if (s && s->inflight)
                 s->inflight--;
         }
-        return LD_OK;
+        return run_plugins(b, txn, it, *clock, 1);
     }
 
     uint64_t seen;
@@ -228,9 +294,10 @@ static int apply(ldb_broker *b, MDB_txn *txn, item *it, int64_t *clock)
     if (skew > b->cfg->skew_ms || -skew > b->cfg->skew_ms)
         goto skewed;
 
+    int core_type = 1;
     switch (it->body->msg_case) {
     case LIANDONG__V1__BODY__MSG_DIRECT:
-        rc = direct_effects(b, txn, it, *clock);
+        direct_check(b, it);
         break;
     case LIANDONG__V1__BODY__MSG_CLOCK_ADVANCE: {
         int64_t by = it->body->clock_advance->by_ms;
@@ -257,12 +324,17 @@ static int apply(ldb_broker *b, MDB_txn *txn, item *it, int64_t *clock)
         break;
     }
     default:
-        refuse(it, LIANDONG__V1__REASON_CODE__UNSUPPORTED, "message type not supported");
-        return LD_OK;
+        core_type = 0; /* a plugin's */
+        break;
     }
     if (rc != LD_OK || it->verdict != PENDING)
         return rc;
-    rc = ldb_store_dedup_put(b->store, txn, &it->o.id, h->seq, *clock);
+    rc = run_plugins(b, txn, it, *clock, core_type);
+    if (rc != LD_OK || it->verdict != PENDING)
+        return rc;
+    rc = store_effects(b, txn, it, *clock);
+    if (rc == LD_OK)
+        rc = ldb_store_dedup_put(b->store, txn, &it->o.id, h->seq, *clock);
     if (rc == LD_OK)
         rc = ldb_store_seq_put(b->store, txn, h->sender, h->seq);
     it->clock_ms = *clock;
@@ -288,12 +360,45 @@ static int storage_verdict(item *it, int rc)
     return it->verdict;
 }
 
+/* Tell plugins about each refusal of the batch, in its transaction. */
+static void record_refusals(ldb_broker *b, MDB_txn *txn, item *items, size_t n, int64_t clock)
+{
+    for (size_t i = 0; i < n; i++) {
+        item *it = &items[i];
+        if (it->verdict == ACCEPTED || it->verdict == PENDING)
+            continue;
+        ld_plugin_message m;
+        ld_plugin_refusal r;
+        memset(&r, 0, sizeof r);
+        r.size = sizeof r;
+        r.connection = it->user;
+        r.frame_len = zmq_msg_size(&it->data);
+        r.frame = r.frame_len <= b->cfg->max_message ? zmq_msg_data(&it->data) : NULL;
+        if (it->o.hdr) {
+            plugin_message(b, it, &m, clock);
+            r.message = &m;
+        }
+        r.signature_ok = it->sender != NULL;
+        r.reason = it->verdict;
+        r.text = it->text;
+        r.now_ms = clock;
+        MDB_txn *child;
+        if (ldb_store_begin(b->store, txn, 0, &child) != LD_OK)
+            continue;
+        struct ld_plugin_txn t = {child, b, 0, 0};
+        if (ldb_plugins_on_refused(b->plugins, &t, &r) == LD_OK)
+            ldb_store_commit(child);
+        else
+            mdb_txn_abort(child);
+    }
+}
+
 static void store_batch(ldb_broker *b, item *items, size_t n)
 {
     size_t todo = 0;
     for (size_t i = 0; i < n; i++)
         todo += items[i].verdict == PENDING;
-    if (!todo)
+    if (!todo && !ldb_plugins_count(b->plugins))
         return;
     MDB_txn *txn;
     int rc = ldb_store_begin(b->store, NULL, 0, &txn);
@@ -315,6 +420,7 @@ static void store_batch(ldb_broker *b, item *items, size_t n)
             continue;
         }
         int64_t c2 = clock;
+        ldb_verdict_init(&it->verdict_p, b);
         rc = apply(b, child, it, &c2);
         if (rc == LD_OK && it->verdict == PENDING) {
             rc = ldb_store_commit(child);
@@ -330,6 +436,7 @@ static void store_batch(ldb_broker *b, item *items, size_t n)
                 storage_verdict(it, rc);
         }
     }
+    record_refusals(b, txn, items, n, clock);
     rc = ldb_store_commit(txn);
     if (rc != LD_OK) {
         ldb_error("batch commit failed (%s): %zu messages refused", ld_strerror(rc), todo);
@@ -342,6 +449,12 @@ static void store_batch(ldb_broker *b, item *items, size_t n)
         ldb_info("clock advanced to %lld", (long long)clock);
         b->sim_clock_ms = clock;
     }
+    int wrote = 0;
+    for (size_t i = 0; i < n; i++)
+        wrote |= items[i].verdict == ACCEPTED && items[i].plugins_wrote;
+    if (wrote)
+        ldb_sessions_wake_all(b); /* plugins may have emitted messages */
+    ldb_plugins_after_commit(b->plugins);
 }
 
 static void answer(ldb_broker *b, item *it)
@@ -402,6 +515,8 @@ static void answer(ldb_broker *b, item *it)
         ack.seq = seq;
         ack.duplicate = it->duplicate;
         ack.clock_ms = it->clock_ms;
+        ack.reply.data = it->verdict_p.reply;
+        ack.reply.len = it->verdict_p.reply_len;
         body.msg_case = LIANDONG__V1__BODY__MSG_ACK;
         body.ack = &ack;
         if (it->duplicate)
@@ -449,6 +564,7 @@ static int recv_item(ldb_broker *b, item *it)
 
 static void item_clear(item *it)
 {
+    ldb_verdict_clear(&it->verdict_p);
     if (it->body)
         liandong__v1__body__free_unpacked(it->body, NULL);
     ldw_opened_clear(&it->o);

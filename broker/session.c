@@ -114,8 +114,11 @@ static int push_one(void *vctx, uint64_t delivery_id, const ldw_envelope_id *id)
     /* Vouch for the sender's key as listed in the roster. */
     ldw_opened o;
     const ldk_roster_entry *e = NULL;
+    int o_is_broker = 0;
     if (ldw_envelope_open(env, len, &o, NULL, 0) == LD_OK) {
         e = ldk_roster_find_key(c->b->roster, o.hdr->sender, o.hdr->key_id);
+        o_is_broker = strcmp(o.hdr->sender, c->b->key->id) == 0 &&
+                      strcmp(o.hdr->key_id, c->b->key->key_id) == 0;
         ldw_opened_clear(&o);
     }
     Liandong__V1__Delivery d = LIANDONG__V1__DELIVERY__INIT;
@@ -123,13 +126,14 @@ static int push_one(void *vctx, uint64_t delivery_id, const ldw_envelope_id *id)
     d.envelope.data = (uint8_t *)env;
     d.envelope.len = len;
     d.stored_at_ms = at;
-    if (e) {
-        d.sender_sign_public.data = (uint8_t *)e->pub.sign_public;
+    const ldk_identity *key = e ? &e->pub : NULL;
+    if (!key && o_is_broker)
+        key = c->b->key; /* the broker's own messages (emitted by plugins) */
+    if (key) {
+        d.sender_sign_public.data = (uint8_t *)key->sign_public;
         d.sender_sign_public.len = LDK_SIGN_PUBLIC_BYTES;
-        d.sender_name = (char *)e->pub.name;
+        d.sender_name = (char *)key->name;
     }
-    /* Without a roster entry (the broker's own messages) the recipient checks
-     * the envelope against the broker key. */
     Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
     body.msg_case = LIANDONG__V1__BODY__MSG_DELIVERY;
     body.delivery = &d;
@@ -176,4 +180,11 @@ void ldb_sessions_pump(ldb_broker *b)
         }
         i++;
     }
+}
+
+void ldb_sessions_wake_all(ldb_broker *b)
+{
+    for (size_t i = 0; i < b->n_sessions; i++)
+        if (b->sessions[i].primary)
+            b->sessions[i].more = 1;
 }

@@ -88,6 +88,8 @@ int ldb_store_open(const char *dir, size_t map_size, ldb_store **out, char *err,
         rc = mdb_dbi_open(txn, "messages", MDB_CREATE, &s->messages);
     if (rc == 0)
         rc = mdb_dbi_open(txn, "mailbox", MDB_CREATE, &s->mailbox);
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, "ledger", MDB_CREATE, &s->ledger);
     if (rc) {
         snprintf(err, errlen, "%s: cannot open databases: %s", dir, mdb_strerror(rc));
         goto fail_txn;
@@ -278,23 +280,39 @@ static size_t mailbox_key(uint8_t *buf, const char *recipient, uint64_t delivery
     return n + 9;
 }
 
-int ldb_store_mailbox_put(ldb_store *s, MDB_txn *txn, const char *recipient,
-                          const ldw_envelope_id *id, uint64_t *delivery_id)
+/* Take the next value of a counter in meta (starting at 1). */
+static int counter_next(ldb_store *s, MDB_txn *txn, const char *name, uint64_t *out)
 {
-    MDB_val mk = {13, "next_delivery"}, mv;
+    MDB_val mk = {strlen(name), (void *)name}, mv;
     uint64_t next = 1;
     int rc = mdb_get(txn, s->meta, &mk, &mv);
     if (rc == 0 && mv.mv_size == 8)
         next = rd_le64(mv.mv_data);
     else if (rc != MDB_NOTFOUND)
-        return map_rc(rc ? rc : MDB_CORRUPTED, "read delivery counter");
+        return map_rc(rc ? rc : MDB_CORRUPTED, "read counter");
     uint8_t nb[8];
     le64(nb, next + 1);
     mv.mv_size = 8;
     mv.mv_data = nb;
     rc = mdb_put(txn, s->meta, &mk, &mv, 0);
     if (rc)
-        return map_rc(rc, "write delivery counter");
+        return map_rc(rc, "write counter");
+    *out = next;
+    return LD_OK;
+}
+
+int ldb_store_broker_seq_next(ldb_store *s, MDB_txn *txn, uint64_t *seq)
+{
+    return counter_next(s, txn, "broker_seq", seq);
+}
+
+int ldb_store_mailbox_put(ldb_store *s, MDB_txn *txn, const char *recipient,
+                          const ldw_envelope_id *id, uint64_t *delivery_id)
+{
+    uint64_t next;
+    int rc = counter_next(s, txn, "next_delivery", &next);
+    if (rc != LD_OK)
+        return rc;
     uint8_t kb[LDB_MAILBOX_KEY_MAX];
     MDB_val k = {mailbox_key(kb, recipient, next), kb};
     MDB_val v = {LDW_ENVELOPE_ID_BYTES, (void *)id->bytes};

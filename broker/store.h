@@ -7,6 +7,8 @@
  *   dedup     envelope id (16) -> u64 seq, i64 stored_at_ms
  *   messages  envelope id (16) -> u32 refcount, i64 stored_at_ms, envelope
  *   mailbox   recipient id, 0, be64 delivery id -> envelope id (16)
+ *   ledger    plan id, 0, task id -> serialized liandong.v1.LedgerTask
+ *             (written by the plans plugin through the plugin host)
  * Integers are stored little-endian except the big-endian delivery id in
  * mailbox keys (so keys sort in delivery order).
  *
@@ -24,12 +26,14 @@
 #include "ldw/envelope.h"
 
 #define LDB_SCHEMA_VERSION 1u
+/* plan id NUL task id */
+#define LDB_LEDGER_KEY_MAX 256
 /* principal id (<= 64 bytes), NUL, be64 delivery id */
 #define LDB_MAILBOX_KEY_MAX 80
 
 typedef struct ldb_store {
     MDB_env *env;
-    MDB_dbi meta, seq, dedup, messages, mailbox;
+    MDB_dbi meta, seq, dedup, messages, mailbox, ledger;
 } ldb_store;
 
 /* Open (creating if needed) the environment in dir (created 0700 if
@@ -69,6 +73,9 @@ typedef int (*ldb_mailbox_fn)(void *ctx, uint64_t delivery_id, const ldw_envelop
 int ldb_store_mailbox_scan(ldb_store *s, MDB_txn *txn, const char *recipient, uint64_t after,
                            unsigned limit, ldb_mailbox_fn fn, void *ctx);
 int ldb_store_mailbox_count(ldb_store *s, MDB_txn *txn, const char *recipient, uint64_t *n);
+
+/* The next sequence number for envelopes the broker itself stores. */
+int ldb_store_broker_seq_next(ldb_store *s, MDB_txn *txn, uint64_t *seq);
 
 /* The simulated clock; LD_ERR_NOT_FOUND if never set. */
 int ldb_store_clock_get(ldb_store *s, MDB_txn *txn, int64_t *ms);

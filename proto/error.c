@@ -20,6 +20,7 @@ const char *ld_strerror(int err)
     case LD_ERR_STORAGE_FULL: return "storage full";
     case LD_ERR_ZMQ: return "ZeroMQ error";
     case LD_ERR_CLOSED: return "closed";
+    case LD_ERR_PLUGIN: return "a broker plugin failed";
     }
     return "unknown error";
 }

@@ -28,6 +28,7 @@ enum ld_error {
     LD_ERR_STORAGE_FULL = 13, /* LMDB map full */
     LD_ERR_ZMQ = 14,          /* ZeroMQ call failed */
     LD_ERR_CLOSED = 15,       /* the object was closed / interrupted */
+    LD_ERR_PLUGIN = 16,       /* a broker plugin failed */
 };
 
 /* A short English description of err. Never NULL. */
