@@ -162,23 +162,93 @@ static const char *scalar(yaml_node_t *n)
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-/* The text of node n as its own YAML document: the source slice, indented
- * as in the file so that block collections keep their shape. */
-static char *node_text(const char *src, yaml_node_t *n)
+struct outbuf {
+    char *data;
+    size_t len, cap;
+};
+
+static int out_write(void *vb, unsigned char *buf, size_t size)
 {
-    size_t col = n->start_mark.column, a = n->start_mark.index, z = n->end_mark.index;
-    char *out = malloc(col + (z - a) + 2);
-    if (!out)
+    struct outbuf *o = vb;
+    if (o->len + size + 1 > o->cap) {
+        size_t cap = (o->len + size + 1) * 2;
+        char *n = realloc(o->data, cap);
+        if (!n)
+            return 0;
+        o->data = n;
+        o->cap = cap;
+    }
+    memcpy(o->data + o->len, buf, size);
+    o->len += size;
+    o->data[o->len] = 0;
+    return 1;
+}
+
+/* Emit node n (and what it contains) as events. */
+static int emit_node(yaml_emitter_t *em, yaml_document_t *doc, yaml_node_t *n, int depth)
+{
+    yaml_event_t ev;
+    if (depth > 64)
+        return 0;
+    switch (n->type) {
+    case YAML_SCALAR_NODE:
+        yaml_scalar_event_initialize(&ev, NULL, NULL, n->data.scalar.value,
+                                     (int)n->data.scalar.length, 1, 1, n->data.scalar.style);
+        return yaml_emitter_emit(em, &ev);
+    case YAML_SEQUENCE_NODE:
+        yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_ANY_SEQUENCE_STYLE);
+        if (!yaml_emitter_emit(em, &ev))
+            return 0;
+        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+             i++)
+            if (!emit_node(em, doc, yaml_document_get_node(doc, *i), depth + 1))
+                return 0;
+        yaml_sequence_end_event_initialize(&ev);
+        return yaml_emitter_emit(em, &ev);
+    case YAML_MAPPING_NODE:
+        yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_ANY_MAPPING_STYLE);
+        if (!yaml_emitter_emit(em, &ev))
+            return 0;
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++)
+            if (!emit_node(em, doc, yaml_document_get_node(doc, p->key), depth + 1) ||
+                !emit_node(em, doc, yaml_document_get_node(doc, p->value), depth + 1))
+                return 0;
+        yaml_mapping_end_event_initialize(&ev);
+        return yaml_emitter_emit(em, &ev);
+    default:
+        return 0;
+    }
+}
+
+/* Node n as a YAML document of its own (UTF-8 kept as is), or NULL. */
+static char *node_text(yaml_document_t *doc, yaml_node_t *n)
+{
+    struct outbuf o = {NULL, 0, 0};
+    yaml_emitter_t em;
+    yaml_event_t ev;
+    if (!yaml_emitter_initialize(&em))
         return NULL;
-    memset(out, ' ', col);
-    memcpy(out + col, src + a, z - a);
-    out[col + z - a] = '\n';
-    out[col + z - a + 1] = 0;
-    return out;
+    yaml_emitter_set_output(&em, out_write, &o);
+    yaml_emitter_set_unicode(&em, 1);
+    yaml_emitter_set_width(&em, -1);
+    int ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) &&
+             yaml_emitter_emit(&em, &ev) &&
+             yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) &&
+             yaml_emitter_emit(&em, &ev) && emit_node(&em, doc, n, 0) &&
+             yaml_document_end_event_initialize(&ev, 1) && yaml_emitter_emit(&em, &ev) &&
+             yaml_stream_end_event_initialize(&ev) && yaml_emitter_emit(&em, &ev) &&
+             yaml_emitter_flush(&em);
+    yaml_emitter_delete(&em);
+    if (!ok) {
+        free(o.data);
+        return NULL;
+    }
+    return o.data ? o.data : strdup("");
 }
 
 /* plugins: [{name: plans, path: /x/plans.so, config: {...}}, ...] */
-static int load_plugins(ldb_config *c, const char *path, const char *src, yaml_document_t *doc,
+static int load_plugins(ldb_config *c, const char *path, yaml_document_t *doc,
                         yaml_node_t *list, char *err, size_t errlen)
 {
     if (list->type != YAML_SEQUENCE_NODE)
@@ -208,7 +278,10 @@ static int load_plugins(ldb_config *c, const char *path, const char *src, yaml_d
                 ppath = scalar(v);
             } else if (key && strcmp(key, "config") == 0) {
                 free(conf);
-                conf = node_text(src, v);
+                conf = node_text(doc, v);
+                if (!conf)
+                    return set_err(err, errlen, path, v, "%s",
+                                   "cannot copy the plugin's config block");
             } else {
                 free(conf);
                 return set_err(err, errlen, path, k,
@@ -266,7 +339,7 @@ int ldb_config_load(ldb_config *c, const char *path, char *err, size_t errlen)
         }
         const char *key = (const char *)k->data.scalar.value;
         if (strcmp(key, "plugins") == 0) {
-            rc = load_plugins(c, path, src, &doc, v, err, errlen);
+            rc = load_plugins(c, path, &doc, v, err, errlen);
             continue;
         }
         if (v->type != YAML_SCALAR_NODE) {

@@ -192,6 +192,10 @@ int main(int argc, char **argv)
 
     ldb_broker *b;
     if (ldb_broker_new(&cfg, &b, err, sizeof err) != LD_OK) {
+        /* One line, whatever a plugin put in its message. */
+        for (char *p = err; *p; p++)
+            if (*p == '\n' || *p == '\r')
+                *p = ' ';
         fprintf(stderr, "liandong-broker: %s\n", err);
         ldb_config_clear(&cfg);
         return 1;

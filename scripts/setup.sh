@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config
   libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libsodium-dev liblmdb-dev
   libyaml-dev libjansson-dev libcmocka-dev
-  python3
+  python3 python3-yaml
 )
 
 missing=()

@@ -63,6 +63,10 @@ void th_env_fini(th_env *e)
     for (size_t i = 0; i < e->n_ids; i++)
         ldk_identity_destroy(&e->ids[i]);
     ldk_identity_destroy(&e->broker);
+    /* A failed test may leave sockets open; zmq_ctx_term would wait for them. */
+    for (size_t i = 0; i < sizeof e->socks / sizeof e->socks[0]; i++)
+        if (e->socks[i])
+            zmq_close(e->socks[i]);
     if (e->zctx)
         zmq_ctx_term(e->zctx);
     char cmd[400];
@@ -186,12 +190,22 @@ void th_raw_connect(th_raw *r, th_env *e, ldk_identity *id, ldk_identity *curve_
     assert_int_equal(zmq_setsockopt(r->sock, ZMQ_CURVE_PUBLICKEY, curve_id->curve_public, 40), 0);
     assert_int_equal(zmq_setsockopt(r->sock, ZMQ_CURVE_SECRETKEY, curve_id->curve_secret, 40), 0);
     assert_int_equal(zmq_connect(r->sock, e->endpoint), 0);
+    for (size_t i = 0; i < sizeof e->socks / sizeof e->socks[0]; i++) {
+        if (!e->socks[i]) {
+            e->socks[i] = r->sock;
+            break;
+        }
+    }
 }
 
 void th_raw_close(th_raw *r)
 {
-    if (r->sock)
-        zmq_close(r->sock);
+    if (!r->sock)
+        return;
+    for (size_t i = 0; i < sizeof r->env->socks / sizeof r->env->socks[0]; i++)
+        if (r->env->socks[i] == r->sock)
+            r->env->socks[i] = NULL;
+    zmq_close(r->sock);
     r->sock = NULL;
 }
 
@@ -314,4 +328,81 @@ void th_body_free(Liandong__V1__Body *b)
 {
     if (b)
         liandong__v1__body__free_unpacked(b, NULL);
+}
+
+/* ---- added for the plans plugin tests ---- */
+
+void th_add_roster_ids(th_env *e, const char *const *ids, size_t n, unsigned roles)
+{
+    char err[LDK_ERR_MAX];
+    ldk_roster *r;
+    assert_int_equal(ldk_roster_load(e->roster, &r, err, sizeof err), LD_OK);
+    for (size_t i = 0; i < n; i++) {
+        if (ldk_roster_find_any(r, ids[i]))
+            continue;
+        ldk_identity *ident;
+        assert_int_equal(ldk_identity_generate(ids[i], ids[i], roles, &ident, err, sizeof err),
+                         LD_OK);
+        assert_int_equal(ldk_roster_add(r, ident, (int64_t)time(NULL), err, sizeof err), LD_OK);
+        ldk_identity_destroy(&ident);
+    }
+    assert_int_equal(ldk_roster_save(r, e->roster, err, sizeof err), LD_OK);
+    ldk_roster_destroy(&r);
+}
+
+void th_write_file(th_env *e, const char *name, const char *text, char *path, size_t pathlen)
+{
+    snprintf(path, pathlen, "%s/%s", e->dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+    assert_int_equal(fclose(f), 0);
+}
+
+int th_broker_start_fails(th_env *e, const char *const *extra, char *err, size_t errlen)
+{
+    char errpath[400];
+    snprintf(errpath, sizeof errpath, "%s/broker-stderr", e->dir);
+    unlink(e->ready);
+    const char *argv[40];
+    int n = 0;
+    argv[n++] = LD_BROKER_BIN;
+    argv[n++] = "--listen";
+    argv[n++] = e->endpoint[0] ? e->endpoint : "tcp://127.0.0.1:*";
+    argv[n++] = "--data-dir";
+    argv[n++] = e->data;
+    argv[n++] = "--roster";
+    argv[n++] = e->roster;
+    argv[n++] = "--key";
+    argv[n++] = e->broker_secret;
+    argv[n++] = "--ready-file";
+    argv[n++] = e->ready;
+    for (int i = 0; extra && extra[i] && n < 38; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0)
+            dup2(fd, 2);
+        execv(LD_BROKER_BIN, (char *const *)argv);
+        _exit(127);
+    }
+    int st = 0;
+    int i = 0;
+    for (; i < 1000 && waitpid(pid, &st, WNOHANG) != pid; i++)
+        sleep_ms(10);
+    if (i == 1000) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        fail_msg("the broker started although it should have refused to");
+    }
+    FILE *f = fopen(errpath, "r");
+    size_t got = f ? fread(err, 1, errlen ? errlen - 1 : 0, f) : 0;
+    if (f)
+        fclose(f);
+    if (errlen)
+        err[got] = 0;
+    return st;
 }

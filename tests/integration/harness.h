@@ -27,6 +27,7 @@ typedef struct th_env {
     ldk_identity *ids[TH_MAX_IDS];
     size_t n_ids;
     void *zctx;
+    void *socks[64];       /* raw client sockets still open (closed at fini) */
 } th_env;
 
 /* Create the directory, broker keys and an empty roster. */
@@ -83,5 +84,18 @@ void th_raw_delivery_ack(th_raw *r, uint64_t delivery_id);
 
 /* Free a body. */
 void th_body_free(Liandong__V1__Body *b);
+
+/* ---- added for the plans plugin tests ---- */
+
+/* Add principals to the roster without keeping their keys (for rosters
+ * larger than TH_MAX_IDS, e.g. every department of a plan). Ids already in
+ * the roster are skipped. The name of each is its id. */
+void th_add_roster_ids(th_env *e, const char *const *ids, size_t n, unsigned roles);
+/* Write text to <dir>/<name>; the full path into path. */
+void th_write_file(th_env *e, const char *name, const char *text, char *path, size_t pathlen);
+/* Start the broker as th_broker_start does, expecting it to refuse to
+ * start: it must exit within 10 s. Returns its wait status; its stderr
+ * goes into err (NUL-terminated, cut to errlen). */
+int th_broker_start_fails(th_env *e, const char *const *extra, char *err, size_t errlen);
 
 #endif

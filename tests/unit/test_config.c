@@ -76,6 +76,41 @@ static void test_errors_name_file_and_line(void **state)
     expect_error("listen: \"unterminated\n", ":");
 }
 
+static void test_plugins(void **state)
+{
+    (void)state;
+    write_config("plugins:\n"
+                 "  - plans\n"
+                 "  - name: escalation\n"
+                 "    path: /opt/ld/escalation.so\n"
+                 "    config:\n"
+                 "      calendar: cn\n"
+                 "      names: [市政府督查室, 市工信局]\n"
+                 "tick_ms: 250\n"
+                 "plugin_dir: /usr/lib/ld\n");
+    ldb_config c;
+    ldb_config_init(&c);
+    char err[512];
+    assert_int_equal(ldb_config_load(&c, path, err, sizeof err), 0);
+    assert_int_equal(c.n_plugins, 2);
+    assert_string_equal(c.plugins[0].name, "plans");
+    assert_null(c.plugins[0].path);
+    assert_string_equal(c.plugins[0].config_yaml, "");
+    assert_string_equal(c.plugins[1].name, "escalation");
+    assert_string_equal(c.plugins[1].path, "/opt/ld/escalation.so");
+    /* The block reaches the plugin as YAML with the Chinese text intact. */
+    assert_non_null(strstr(c.plugins[1].config_yaml, "calendar: cn"));
+    assert_non_null(strstr(c.plugins[1].config_yaml, "市政府督查室"));
+    assert_non_null(strstr(c.plugins[1].config_yaml, "市工信局"));
+    assert_int_equal(c.tick_ms, 250);
+    assert_string_equal(c.plugin_dir, "/usr/lib/ld");
+    ldb_config_clear(&c);
+    unlink(path);
+    expect_error("plugins: {name: x}\n", "plugins must be a list");
+    expect_error("plugins:\n  - {path: /x.so}\n", "a plugin entry needs a name");
+    expect_error("plugins:\n  - {name: x, pth: /x.so}\n", "unknown plugin setting 'pth'");
+}
+
 static void test_missing_required(void **state)
 {
     (void)state;
@@ -109,6 +144,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_config),
         cmocka_unit_test(test_errors_name_file_and_line),
+        cmocka_unit_test(test_plugins),
         cmocka_unit_test(test_missing_required),
         cmocka_unit_test(test_parse_time),
     };

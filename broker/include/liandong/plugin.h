@@ -3,7 +3,7 @@
  * A plugin is a shared object the broker loads with dlopen(RTLD_NOW |
  * RTLD_LOCAL) from a path named in its config. It exports one symbol,
  *
- *     LD_PLUGIN_EXPORT const ld_plugin_descriptor ld_plugin_descriptor = {
+ *     LD_PLUGIN_EXPORT const ld_plugin_descriptor ld_plugin_entry = {
  *         .abi_version = LD_PLUGIN_ABI_VERSION, .name = "example", ...};
  *
  * The broker refuses a plugin whose abi_version is not LD_PLUGIN_ABI_VERSION
@@ -50,7 +50,7 @@ extern "C" {
 /* The ABI this header describes. Bumped on any incompatible change. */
 #define LD_PLUGIN_ABI_VERSION 1u
 /* The name of the symbol a plugin exports. */
-#define LD_PLUGIN_SYMBOL "ld_plugin_descriptor"
+#define LD_PLUGIN_SYMBOL "ld_plugin_entry"
 #define LD_PLUGIN_EXPORT __attribute__((visibility("default")))
 
 /* Principal roles (bit mask), as in the roster. */
