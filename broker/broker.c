@@ -146,6 +146,14 @@ int ldb_broker_new(const ldb_config *cfg, ldb_broker **out, char *err, size_t er
         snprintf(err, errlen, "roster: %s", kerr);
         goto fail;
     }
+    if (ldk_roster_find_any(b->roster, b->key->id)) {
+        snprintf(err, errlen,
+                 "roster: %s lists '%s', the broker's own id; a principal must not sign as the "
+                 "broker (revoke or rename it)",
+                 cfg->roster, b->key->id);
+        rc = LD_ERR_EXISTS;
+        goto fail;
+    }
     rc = ldb_store_open(cfg->data_dir, cfg->map_size, &b->store, err, errlen);
     if (rc != LD_OK)
         goto fail;
@@ -214,6 +222,13 @@ static void reload_roster(ldb_broker *b)
     ldk_roster *r;
     if (ldk_roster_load(b->cfg->roster, &r, kerr, sizeof kerr) != LD_OK) {
         ldb_error("roster reload failed, keeping the current roster: %s", kerr);
+        return;
+    }
+    if (ldk_roster_find_any(r, b->key->id)) {
+        ldb_error("roster reload refused, keeping the current roster: %s lists '%s', the "
+                  "broker's own id",
+                  b->cfg->roster, b->key->id);
+        ldk_roster_destroy(&r);
         return;
     }
     ldk_roster_destroy(&b->roster);

@@ -342,9 +342,10 @@ static int apply(ldb_broker *b, MDB_txn *txn, item *it, int64_t *clock)
 
 skewed:
     refuse(it, LIANDONG__V1__REASON_CODE__CLOCK_SKEW,
-           "the message was sent %+.1f s from the broker's clock; at most %lld s are allowed: "
-           "check the sender's clock (NTP)",
-           -(double)skew / 1000.0, (long long)(b->cfg->skew_ms / 1000));
+           "the sender's clock is %.1f s %s the broker's; at most %lld s are allowed: check the "
+           "sender's clock (NTP)",
+           (skew < 0 ? -(double)skew : (double)skew) / 1000.0, skew < 0 ? "ahead of" : "behind",
+           (long long)(b->cfg->skew_ms / 1000));
     return LD_OK;
 }
 
