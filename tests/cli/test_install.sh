@@ -190,9 +190,55 @@ ds = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 assert [(d["sender"], d["seq"], d["text"]) for d in ds] == [("mdj.gxj", 2, "第二条")], ds
 PY
 
-kill -TERM "$BROKER_PID"
+stop_broker() {
+    kill -TERM "$BROKER_PID"
+    st=0
+    wait "$BROKER_PID" || st=$?
+    BROKER_PID=''
+    [ "$st" -eq 0 ] || fail "the installed broker exited $st after SIGTERM, expected 0"
+}
+stop_broker
+
+# ---- a plugin built out of tree against the installed headers (examples/plugins/cc) --
+must "cmake configure of examples/plugins/cc" "$CMAKE" -S "$SRC/examples/plugins/cc" \
+    -B "$WORK/cc" -DCMAKE_PREFIX_PATH="$P" -DCMAKE_C_FLAGS="${SAN_FLAGS[*]}"
+must "cmake build of examples/plugins/cc" "$CMAKE" --build "$WORK/cc"
+[ -f "$WORK/cc/cc.so" ] || fail "the out-of-tree build made no cc.so"
+"$K" gen --id mdj.zf.bgs --name '牡丹江市人民政府办公室' --role coordinator --out keys >/dev/null
+"$K" roster add --roster keys/roster --pub keys/mdj.zf.bgs.pub >/dev/null
+start_with_plugin() { # start_with_plugin CC_ID
+    printf 'plugins:\n  - name: cc\n    path: %s\n    config:\n      rules:\n        - {to: mdj.fgw, cc: [%s]}\n' \
+        "$WORK/cc/cc.so" "$1" >broker.yaml
+    rm -f ready
+    "$P/bin/liandong-broker" --config broker.yaml --listen "$EP" --data-dir var \
+        --roster keys/roster --key keys/broker.secret --ready-file ready >broker.log 2>&1 &
+    BROKER_PID=$!
+}
+# A rule naming a principal that does not exist stops the broker with one line.
+start_with_plugin mdj.nobody
 st=0
 wait "$BROKER_PID" || st=$?
 BROKER_PID=''
-[ "$st" -eq 0 ] || fail "the installed broker exited $st after SIGTERM, expected 0"
+[ "$st" -eq 1 ] || fail "a broker whose plugin's init fails must exit 1, not $st"
+grep -q "plugin cc: .*cc.so: init failed: config: 'cc: mdj.nobody' names no principal" broker.log ||
+    fail "the broker must say which plugin failed and why"
+[ ! -e ready ] || fail "the broker must not serve when a plugin fails"
+
+start_with_plugin mdj.zf.bgs
+for _ in $(seq 100); do
+    [ -s ready ] && break
+    kill -0 "$BROKER_PID" 2>/dev/null || fail "the broker with the cc plugin did not start"
+    sleep 0.1
+done
+grep -q 'plugin cc 1.0 loaded' broker.log || fail "the broker must log the loaded plugin"
+LD=("$P/bin/liandong" --broker "$EP" --broker-key keys/broker.pub)
+must "send to mdj.fgw" "${LD[@]}" --identity keys/mdj.gxj.secret send --to mdj.fgw --text '抄送测试'
+run "${LD[@]}" --identity keys/mdj.zf.bgs.secret inbox --json --timeout 1
+[ "$rc" -eq 0 ] || fail "inbox of the copy's recipient exited $rc"
+python3 - out.txt <<'PY' || fail "the copy did not arrive (see above)"
+import json, sys
+ds = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert [(d["sender"], d["text"], d["to"]) for d in ds] == [("mdj.gxj", "抄送测试", ["mdj.fgw"])], ds
+PY
+stop_broker
 echo "cli.install: all checks passed"
