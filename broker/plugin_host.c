@@ -153,7 +153,7 @@ static int h_db_del(ld_plugin_ctx *ctx, ld_plugin_txn *t, uint32_t db, const voi
         return LD_ERR_INVALID;
     MDB_val k = {key_len, (void *)key};
     t->wrote = 1;
-    return map_mdb(mdb_del(t->txn, dbi, &k, NULL));
+    return note_full(t, map_mdb(mdb_del(t->txn, dbi, &k, NULL)));
 }
 
 static int scan(MDB_txn *txn, MDB_dbi dbi, const void *from, size_t from_len,
@@ -233,7 +233,7 @@ static int h_ledger_del(ld_plugin_ctx *ctx, ld_plugin_txn *t, const char *plan, 
         return LD_ERR_INVALID;
     MDB_val k = {kl, kb};
     t->wrote = 1;
-    return map_mdb(mdb_del(t->txn, ctx->broker->store->ledger, &k, NULL));
+    return note_full(t, map_mdb(mdb_del(t->txn, ctx->broker->store->ledger, &k, NULL)));
 }
 
 struct ledger_scan_arg {

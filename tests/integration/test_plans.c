@@ -61,7 +61,7 @@ typedef struct fixture {
 
 static actor *all(fixture *f, size_t i)
 {
-    actor *v[] = {&f->bgs, &f->dcs, &f->gxj, &f->fgw, &f->kjj,
+    actor *v[] = {&f->bgs,  &f->dcs,   &f->gxj,   &f->fgw,  &f->kjj,
                   &f->xqzf, &f->other, &f->admin, &f->audit};
     return i < sizeof v / sizeof v[0] ? v[i] : NULL;
 }
@@ -182,8 +182,8 @@ static void report(fixture *f, actor *a, const char *task, int state, unsigned p
     send_body(f, a, &body);
 }
 
-static void query(fixture *f, actor *a, const char *plan, const char *dept, int state,
-                  int overdue, int mine)
+static void query(fixture *f, actor *a, const char *plan, const char *dept, int state, int overdue,
+                  int mine)
 {
     Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
     Liandong__V1__LedgerQuery q = LIANDONG__V1__LEDGER_QUERY__INIT;
@@ -254,8 +254,8 @@ static Liandong__V1__Body *ledger_reply(actor *a)
     return r;
 }
 
-static Liandong__V1__Body *ask(fixture *f, actor *a, const char *plan, const char *dept,
-                               int state, int overdue, int mine)
+static Liandong__V1__Body *ask(fixture *f, actor *a, const char *plan, const char *dept, int state,
+                               int overdue, int mine)
 {
     query(f, a, plan, dept, state, overdue, mine);
     return ledger_reply(a);
@@ -363,35 +363,35 @@ static void silence(actor *a, int ms)
 
 /* ---- plans ----------------------------------------------------------------------- */
 
-#define PLAN_HEAD                                                                              \
-    "plan:\n"                                                                                  \
-    "  id: ir-2022\n"                                                                          \
-    "  doc_number: \"牡政发〔2022〕21号\"\n"                                                   \
-    "  title: \"牡丹江市加快产业振兴实施方案（2022-2026年）\"\n"                               \
-    "  coordinators: [mdj.zf.bgs]\n"                                                           \
-    "  supervision: [mdj.zf.dcs]\n"                                                            \
+#define PLAN_HEAD                                                                                  \
+    "plan:\n"                                                                                      \
+    "  id: ir-2022\n"                                                                              \
+    "  doc_number: \"牡政发〔2022〕21号\"\n"                                                 \
+    "  title: \"牡丹江市加快产业振兴实施方案（2022-2026年）\"\n"                  \
+    "  coordinators: [mdj.zf.bgs]\n"                                                               \
+    "  supervision: [mdj.zf.dcs]\n"                                                                \
     "tasks:\n"
 
-#define TASK_T1(support)                                                                       \
-    "  - id: ir-2.1.1\n"                                                                       \
-    "    title: \"拓展数字经济发展新优势\"\n"                                                  \
-    "    lead: [mdj.gxj]\n"                                                                    \
-    "    support: " support "\n"                                                               \
-    "    due: \"2025-12-31\"\n"                                                                \
-    "    targets:\n"                                                                           \
+#define TASK_T1(support)                                                                           \
+    "  - id: ir-2.1.1\n"                                                                           \
+    "    title: \"拓展数字经济发展新优势\"\n"                                           \
+    "    lead: [mdj.gxj]\n"                                                                        \
+    "    support: " support "\n"                                                                   \
+    "    due: \"2025-12-31\"\n"                                                                    \
+    "    targets:\n"                                                                               \
     "      - {year: 2025, text: \"全市数字经济核心增加值占 GDP 比重达到 10% 以上\"}\n"
 
-#define TASK_T2                                                                                \
-    "  - id: ir-2.1.2\n"                                                                       \
-    "    title: \"推动产业数字化转型\"\n"                                                      \
-    "    lead: [mdj.fgw]\n"                                                                    \
-    "    support: [mdj.gxj]\n"                                                                 \
+#define TASK_T2                                                                                    \
+    "  - id: ir-2.1.2\n"                                                                           \
+    "    title: \"推动产业数字化转型\"\n"                                                 \
+    "    lead: [mdj.fgw]\n"                                                                        \
+    "    support: [mdj.gxj]\n"                                                                     \
     "    due: \"2026-12-31\"\n"
 
-#define TASK_T3                                                                                \
-    "  - id: ir-3.1\n"                                                                         \
-    "    title: \"强化科技创新支撑\"\n"                                                        \
-    "    lead: [mdj.kjj]\n"                                                                    \
+#define TASK_T3                                                                                    \
+    "  - id: ir-3.1\n"                                                                             \
+    "    title: \"强化科技创新支撑\"\n"                                                    \
+    "    lead: [mdj.kjj]\n"                                                                        \
     "    due: \"2026-12-31\"\n"
 
 #define PLAN_V1 PLAN_HEAD TASK_T1("[mdj.fgw, mdj.kjj]") TASK_T2 TASK_T3
@@ -660,8 +660,7 @@ static void test_republish(void **state)
 
     /* v2: ir-2.1.1 loses mdj.kjj and gains mdj.xq.zf; ir-2.1.2 unchanged;
      * ir-3.1 removed. */
-    publish(f, &f->bgs, "ir-2022.yaml",
-            PLAN_HEAD TASK_T1("[mdj.fgw, mdj.xq.zf]") TASK_T2);
+    publish(f, &f->bgs, "ir-2022.yaml", PLAN_HEAD TASK_T1("[mdj.fgw, mdj.xq.zf]") TASK_T2);
     ok(&f->bgs);
     assigns(f, &f->gxj, 1, a);
     has_assign(a, 1, "ir-2.1.1", LEAD, UPDATED);
@@ -765,8 +764,10 @@ static size_t ids_in_file(const char *path, char ***out)
     assert_non_null(fp);
     regex_t item, flow, word;
     assert_int_equal(regcomp(&item, "^[ ]+- ([a-z0-9._-]+)[ ]*(#.*)?$", REG_EXTENDED), 0);
-    assert_int_equal(regcomp(&flow, "^[ ]*(lead|support|coordinators|supervision):[ ]*\\[([^]]*)\\]",
-                             REG_EXTENDED), 0);
+    assert_int_equal(regcomp(&flow,
+                             "^[ ]*(lead|support|coordinators|supervision):[ ]*\\[([^]]*)\\]",
+                             REG_EXTENDED),
+                     0);
     assert_int_equal(regcomp(&word, "[a-z0-9._-]+", REG_EXTENDED), 0);
     char line[4096];
     char **v = NULL;
@@ -861,7 +862,8 @@ static void test_config_errors_stop_the_broker(void **state)
     fixture *f = *state;
     char plan[512], conf[1024], cfg[512], err[2048];
     th_write_file(&f->env, "bad.yaml",
-                  PLAN_HEAD "  - id: a\n    title: x\n    lead: [mdj.gxj]\n    due: \"2025-02-29\"\n",
+                  PLAN_HEAD
+                  "  - id: a\n    title: x\n    lead: [mdj.gxj]\n    due: \"2025-02-29\"\n",
                   plan, sizeof plan);
     snprintf(conf, sizeof conf,
              "plugins:\n  - name: plans\n    path: %s\n    config: {plans: [%s]}\n",
@@ -904,8 +906,10 @@ static void test_large_ledger_reply(void **state)
     title[sizeof title - 1] = 0;
     char paths[2][512];
     for (int p = 0; p < 2; p++) {
-        size_t o = (size_t)snprintf(yaml, cap, "plan: {id: big%d, title: x, coordinators: "
-                                               "[mdj.zf.bgs]}\ntasks:\n", p);
+        size_t o = (size_t)snprintf(yaml, cap,
+                                    "plan: {id: big%d, title: x, coordinators: "
+                                    "[mdj.zf.bgs]}\ntasks:\n",
+                                    p);
         for (int i = 0; i < 200; i++)
             o += (size_t)snprintf(yaml + o, cap - o,
                                   "  - {id: big%d.%d, title: %s, lead: [mdj.gxj], "

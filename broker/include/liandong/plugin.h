@@ -142,8 +142,10 @@ typedef struct ld_host {
      * database is private to the plugin (named "plugin.<name>.<db>" in LMDB).
      * *db is a handle for the db_* calls. */
     int (*db_open)(ld_plugin_ctx *ctx, const char *name, uint32_t *db);
-    /* Read key: LD_OK with *val and *val_len borrowed until the hook returns,
-     * or LD_ERR_NOT_FOUND. */
+    /* Read key: LD_OK with *val and *val_len pointing into the database, or
+     * LD_ERR_NOT_FOUND. The value stays valid until the next write (put, del,
+     * ledger_put, emit) in the same transaction or the end of the hook,
+     * whichever comes first: copy it before writing. */
     int (*db_get)(ld_plugin_ctx *ctx, ld_plugin_txn *txn, uint32_t db, const void *key,
                   size_t key_len, const void **val, size_t *val_len);
     /* Write or overwrite key. LD_ERR_STORAGE_FULL when the map is full. */
@@ -167,7 +169,8 @@ typedef struct ld_host {
     int (*ledger_del)(ld_plugin_ctx *ctx, ld_plugin_txn *txn, const char *plan,
                       const char *task);
     /* Each task of plan (all plans if plan is NULL or ""), in (plan, task)
-     * order; key is "plan\0task". */
+     * byte order (ir-2.1.10 sorts before ir-2.1.2); key is "plan\0task". Do
+     * not write to the ledger from fn. Values as for ledger_get. */
     int (*ledger_scan)(ld_plugin_ctx *ctx, ld_plugin_txn *txn, const char *plan,
                        ld_plugin_scan_fn fn, void *arg);
 
@@ -179,7 +182,8 @@ typedef struct ld_host {
                 size_t body_len);
 
     /* In on_message only: refuse the message with a liandong.v1.ReasonCode
-     * and a sentence for the sender. Return LD_PLUGIN_REFUSE afterwards. */
+     * and a sentence for the sender (at most 511 bytes; longer is cut).
+     * Return LD_PLUGIN_REFUSE afterwards. */
     void (*refuse)(ld_plugin_verdict *v, int reason, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
     /* In on_message only: also deliver the message itself to principal (its
@@ -210,6 +214,7 @@ typedef struct ld_plugin_descriptor {
      * broker and discards the transaction. May call everything except refuse,
      * add_recipient and set_reply. Optional (NULL). */
     int (*start)(void *state, ld_plugin_txn *txn, char *err, size_t errlen);
+    /* (err holds errlen bytes, 512 in ABI 1, for init and start alike.) */
 
     /* Each accepted-so-far message, in load order of the plugins, inside its
      * transaction, after the broker's own checks (signature, sequence, clock)
