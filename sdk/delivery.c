@@ -34,6 +34,8 @@ static void delivery_free(ldc_delivery *d)
     ldw_opened_clear(&d->inner);
     free(d->envelope);
     free(d->sender_name);
+    free(d->targets);
+    free(d->digests);
     if (d->token) {
         int held = LDC_HELD;
         atomic_compare_exchange_strong(&d->token->state, &held, LDC_RELEASED);
@@ -142,6 +144,13 @@ int ldc_delivery_new(const Liandong__V1__Delivery *dm, ldc_delivery **out, char 
         p->to = (const char *const *)dir->to;
         p->n_to = dir->n_to;
     }
+    char why2[256];
+    rc = ldc_delivery_plan_view(d, why2, sizeof why2);
+    if (rc != LD_OK) {
+        rc = errf(err, errlen, rc, "delivery %llu: the %s from '%s' %s",
+                  (unsigned long long)dm->delivery_id, p->type, h->sender, why2);
+        goto fail;
+    }
     *out = d;
     return LD_OK;
 fail:
@@ -174,6 +183,21 @@ void ldc_on_delivery(ld_client *c, const Liandong__V1__Delivery *dm)
     if (rc != LD_OK) {
         ldc_fail(c, rc, "dropped a delivery: %s", err);
         return;
+    }
+    /* The broker vouches for every other sender's key; for its own messages
+     * the key is the one in broker.pub, whatever the Delivery says. */
+    if (strcmp(d->pub.sender, c->broker->id) == 0) {
+        if (dm->sender_sign_public.len != LDW_SIGN_PUBLIC_BYTES ||
+            sodium_memcmp(dm->sender_sign_public.data, c->broker->sign_public,
+                          LDW_SIGN_PUBLIC_BYTES) != 0) {
+            ldc_fail(c, LD_ERR_CRYPTO,
+                     "dropped delivery %llu: it claims to come from the broker '%s' but is not "
+                     "signed with the key in the broker key file",
+                     (unsigned long long)d->pub.delivery_id, c->broker->id);
+            delivery_free(d);
+            return;
+        }
+        d->pub.from_broker = 1;
     }
     ldc_dedup_entry *e = ldc_dedup_find(&c->dedup, d->pub.envelope_id);
     if (e) {

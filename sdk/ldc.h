@@ -23,6 +23,13 @@ typedef struct ldc_delivery {
     ldw_opened inner;         /* parsed from envelope */
     Liandong__V1__Body *body; /* unpacked inner body, NULL if unknown type */
     char *sender_name;
+    /* The typed views of plan messages (pub.assign, pub.report, pub.accept
+     * point here); their strings point into body. */
+    ld_task_assign assign;
+    ld_status_report_info report;
+    ld_task_accept_info accept;
+    ld_target *targets;
+    ld_bytes *digests;
     ldc_token *token;          /* shared with the dedup ring, NULL until queued */
     struct ldc_delivery *next; /* FIFO link */
 } ldc_delivery;
@@ -38,6 +45,8 @@ typedef struct ldc_pending {
     ld_ack ack;
     int reason;
     char text[LDC_ERR_MAX];
+    uint8_t *reply; /* copy of Ack.reply, NULL if empty */
+    size_t reply_len;
 } ldc_pending;
 
 struct ld_client {
@@ -121,6 +130,21 @@ void ldc_on_ack(ld_client *c, const Liandong__V1__Ack *a);
 void ldc_on_nack(ld_client *c, const Liandong__V1__Nack *n);
 /* Resend the pending envelope, if any (after a new handshake). */
 void ldc_resend_pending(ld_client *c);
+/* Pack b, send it sequence-numbered and wait for the answer, as
+ * ld_client_send_body. If reply is not NULL, on LD_OK *reply / *reply_len
+ * receive the Ack's reply (caller frees; NULL / 0 when the Ack had none). */
+int ldc_send_packed(ld_client *c, const Liandong__V1__Body *b, ld_ack *ack, uint8_t **reply,
+                    size_t *reply_len);
+
+/* plans.c ---------------------------------------------------------------- */
+
+/* Fill d's typed view of a plan message (assign / report / accept) from
+ * d->body, checking its strings are UTF-8. LD_OK (also for other types) or
+ * LD_ERR_PROTOCOL / LD_ERR_NOMEM with a sentence in err. */
+int ldc_delivery_plan_view(ldc_delivery *d, char *err, size_t errlen);
+/* Targets as ld_target (pointing into t); *out is NULL when n is 0, else the
+ * caller frees it. LD_OK, LD_ERR_PROTOCOL (a text not UTF-8), LD_ERR_NOMEM. */
+int ldc_targets_view(Liandong__V1__Target *const *t, size_t n, ld_target **out);
 
 /* delivery.c ------------------------------------------------------------- */
 
@@ -132,6 +156,14 @@ int ldc_delivery_new(const Liandong__V1__Delivery *dm, ldc_delivery **out, char 
 void ldc_on_delivery(ld_client *c, const Liandong__V1__Delivery *dm);
 /* Free every queued delivery. */
 void ldc_queue_clear(ld_client *c);
+
+/* ledger.c --------------------------------------------------------------- */
+
+/* Decode an Ack.reply holding Body{ledger_reply} into a new ld_ledger.
+ * Pure. LD_OK, LD_ERR_PROTOCOL (does not parse, another message, text not
+ * UTF-8) or LD_ERR_NOMEM, with a sentence in err. */
+int ldc_ledger_from_reply(const uint8_t *reply, size_t len, ld_ledger **out, char *err,
+                          size_t errlen);
 
 /* utf8.c ----------------------------------------------------------------- */
 

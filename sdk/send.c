@@ -8,6 +8,7 @@
 static void pending_clear(ld_client *c)
 {
     free(c->pend.bytes);
+    free(c->pend.reply);
     memset(&c->pend, 0, sizeof c->pend);
 }
 
@@ -32,6 +33,16 @@ void ldc_on_ack(ld_client *c, const Liandong__V1__Ack *a)
     p->ack.seq = a->seq;
     p->ack.duplicate = a->duplicate ? 1 : 0;
     p->ack.clock_ms = a->clock_ms;
+    if (a->reply.len) {
+        p->reply = malloc(a->reply.len);
+        if (!p->reply) {
+            /* Taken as a lost answer: a query asks again. */
+            ldc_fail(c, LD_ERR_NOMEM, "out of memory keeping the broker's answer");
+        } else {
+            memcpy(p->reply, a->reply.data, a->reply.len);
+            p->reply_len = a->reply.len;
+        }
+    }
     p->done = 1;
 }
 
@@ -59,9 +70,15 @@ void ldc_on_nack(ld_client *c, const Liandong__V1__Nack *n)
              ldw_reason_name(n->code), text);
 }
 
-/* Seal body with the next sequence number, send, and wait for the answer. */
-static int send_stored(ld_client *c, const uint8_t *body, size_t body_len, ld_ack *ack)
+/* Seal body with the next sequence number, send, and wait for the answer.
+ * On LD_OK, *reply (if reply is not NULL) takes the Ack's reply. */
+static int send_stored(ld_client *c, const uint8_t *body, size_t body_len, ld_ack *ack,
+                       uint8_t **reply, size_t *reply_len)
 {
+    if (reply) {
+        *reply = NULL;
+        *reply_len = 0;
+    }
     if (!c->established)
         return ldc_fail(c, LD_ERR_INVALID, "not connected: call ld_client_connect first");
     c->last_reason = LD_REASON_UNSPECIFIED;
@@ -105,6 +122,11 @@ static int send_stored(ld_client *c, const uint8_t *body, size_t body_len, ld_ac
     if (rc == LD_OK && p->done > 0) {
         if (ack)
             *ack = p->ack;
+        if (reply) {
+            *reply = p->reply;
+            *reply_len = p->reply_len;
+            p->reply = NULL;
+        }
     } else if (rc == LD_OK && p->done < 0) {
         /* Refused means not stored: the number can be used again, except
          * after REPLAY, which says the broker is already past it. */
@@ -151,19 +173,25 @@ int ld_client_send_body(ld_client *c, const uint8_t *body, size_t body_len, ld_a
                         ldw_body_name(mc));
     default: break;
     }
-    return send_stored(c, body, body_len, ack);
+    return send_stored(c, body, body_len, ack, NULL, NULL);
 }
 
-static int send_packed(ld_client *c, const Liandong__V1__Body *b, ld_ack *ack)
+int ldc_send_packed(ld_client *c, const Liandong__V1__Body *b, ld_ack *ack, uint8_t **reply,
+                    size_t *reply_len)
 {
     size_t len = liandong__v1__body__get_packed_size(b);
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf)
         return ldc_fail(c, LD_ERR_NOMEM, "out of memory packing the message");
     liandong__v1__body__pack(b, buf);
-    int rc = send_stored(c, buf, len, ack);
+    int rc = send_stored(c, buf, len, ack, reply, reply_len);
     free(buf);
     return rc;
+}
+
+static int send_packed(ld_client *c, const Liandong__V1__Body *b, ld_ack *ack)
+{
+    return ldc_send_packed(c, b, ack, NULL, NULL);
 }
 
 int ld_client_send_direct(ld_client *c, const char *const *to, size_t n_to, const char *text,

@@ -26,6 +26,13 @@ int ld_cli_send(int argc, char **argv);
 int ld_cli_inbox(int argc, char **argv);
 int ld_cli_clock(int argc, char **argv);
 int ld_cli_demo(int argc, char **argv);
+int ld_cli_plan(int argc, char **argv);   /* plans.c: plan publish | plan list */
+int ld_cli_accept(int argc, char **argv); /* plans.c */
+int ld_cli_report(int argc, char **argv); /* plans.c */
+int ld_cli_ledger(int argc, char **argv); /* ledger.c */
+int ld_cli_tasks(int argc, char **argv);  /* ledger.c */
+/* Print a ledger as a table (titles cut unless wide) and a summary line. 0 or -1. */
+int ld_cli_print_ledger(const ld_ledger *l, int wide);
 
 /* "liandong: <message>\n" on stderr; returns LD_CLI_FAIL. */
 int ld_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -52,5 +59,38 @@ void ld_cli_time_local(int64_t ms, char *buf, size_t len);
  * 0 on success, -1 if writing failed. */
 int ld_cli_print_delivery(FILE *f, const ld_delivery *d);
 int ld_cli_print_delivery_json(FILE *f, const ld_delivery *d);
+
+/* "<32 hex>" of an envelope id into buf (2 * LD_ENVELOPE_ID_BYTES + 1). */
+void ld_cli_hex_id(const uint8_t id[LD_ENVELOPE_ID_BYTES], char *buf);
+
+/* width.c: terminal columns of UTF-8 text, whatever the locale: East Asian
+ * Wide and Fullwidth characters (汉字, （）、) take two, combining marks none,
+ * others one (… too). */
+int ld_cli_width(const char *s);
+/* A copy of s of at most max columns: s itself if it fits, else its longest
+ * prefix of whole characters followed by "…". Caller frees; NULL if out of
+ * memory. */
+char *ld_cli_truncate(const char *s, int max);
+/* Write s, then spaces up to width columns. */
+void ld_cli_pad(FILE *f, const char *s, int width);
+/* A copy of s for one table cell or line: tab, CR and LF become a space,
+ * other control characters U+FFFD. Caller frees; NULL if out of memory. */
+char *ld_cli_cell(const char *s);
+
+/* A table for people: columns left-aligned by display width, two spaces
+ * apart. Cells are added row by row, left to right. */
+typedef struct ld_cli_table {
+    size_t cols;
+    size_t n, cap;
+    char **cells;
+    int oom; /* a cell could not be stored: printing fails */
+} ld_cli_table;
+void ld_cli_table_init(ld_cli_table *t, size_t cols);
+/* Add a copy of s (NULL: ""), made fit with ld_cli_cell and, if max > 0,
+ * cut to max columns with ld_cli_truncate. */
+void ld_cli_table_add(ld_cli_table *t, const char *s, int max);
+/* 0, or -1 when out of memory or writing failed. */
+int ld_cli_table_print(FILE *f, const ld_cli_table *t);
+void ld_cli_table_free(ld_cli_table *t);
 
 #endif

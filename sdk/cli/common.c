@@ -148,3 +148,9 @@ void ld_cli_time_local(int64_t ms, char *buf, size_t len)
     else
         snprintf(buf, len, "%s %s", base, off);
 }
+
+void ld_cli_hex_id(const uint8_t id[LD_ENVELOPE_ID_BYTES], char *buf)
+{
+    for (int i = 0; i < LD_ENVELOPE_ID_BYTES; i++)
+        snprintf(buf + 2 * i, 3, "%02x", id[i]);
+}

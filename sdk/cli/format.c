@@ -23,6 +23,92 @@ static void put_clean(FILE *f, const char *s)
     }
 }
 
+static void put_ids(FILE *f, const char *const *v, size_t n)
+{
+    if (!n)
+        fputs("-", f);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fputs(", ", f);
+        put_clean(f, v[i]);
+    }
+}
+
+/* A note or other free text on its own line(s). */
+static void put_text_line(FILE *f, const char *s)
+{
+    if (!s || !s[0])
+        return;
+    put_clean(f, s);
+    if (s[strlen(s) - 1] != '\n')
+        fputc('\n', f);
+}
+
+static void print_assign(FILE *f, const ld_task_assign *a)
+{
+    fprintf(f, "%s as %s: ", ld_assign_change_name(a->change), ld_task_role_name(a->role));
+    put_clean(f, a->task);
+    fputc(' ', f);
+    put_clean(f, a->title);
+    fputs("\nplan: ", f);
+    put_clean(f, a->plan);
+    if (a->doc_number[0]) {
+        fputc(' ', f);
+        put_clean(f, a->doc_number);
+    }
+    if (a->plan_title[0]) {
+        fputc(' ', f);
+        put_clean(f, a->plan_title);
+    }
+    fputs("\ndue: ", f);
+    put_clean(f, a->due[0] ? a->due : "-");
+    if (a->report_every[0] && strcmp(a->report_every, "none") != 0) {
+        fputs(", report every ", f);
+        put_clean(f, a->report_every);
+    }
+    fputs("\nlead: ", f);
+    put_ids(f, a->lead, a->n_lead);
+    fputs("; support: ", f);
+    put_ids(f, a->support, a->n_support);
+    fputc('\n', f);
+    for (size_t i = 0; i < a->n_targets; i++) {
+        if (a->targets[i].year)
+            fprintf(f, "target %d: ", a->targets[i].year);
+        else
+            fputs("target: ", f);
+        put_text_line(f, a->targets[i].text);
+    }
+}
+
+static void print_report(FILE *f, const ld_status_report_info *r)
+{
+    fputs("report: ", f);
+    put_clean(f, r->task);
+    if (r->plan[0]) {
+        fputs(" (plan ", f);
+        put_clean(f, r->plan);
+        fputc(')', f);
+    }
+    fprintf(f, " %s %u%%\n", ld_task_state_name(r->state), r->progress);
+    put_text_line(f, r->note);
+    if (r->n_attachment_digests)
+        fprintf(f, "(%zu attachment digest%s)\n", r->n_attachment_digests,
+                r->n_attachment_digests == 1 ? "" : "s");
+}
+
+static void print_accept(FILE *f, const ld_task_accept_info *a)
+{
+    fputs("accepted: ", f);
+    put_clean(f, a->task);
+    if (a->plan[0]) {
+        fputs(" (plan ", f);
+        put_clean(f, a->plan);
+        fputc(')', f);
+    }
+    fputc('\n', f);
+    put_text_line(f, a->note);
+}
+
 int ld_cli_print_delivery(FILE *f, const ld_delivery *d)
 {
     char when[64];
@@ -57,6 +143,12 @@ int ld_cli_print_delivery(FILE *f, const ld_delivery *d)
         }
         fputs(")\n", f);
     }
+    if (d->assign)
+        print_assign(f, d->assign);
+    if (d->report)
+        print_report(f, d->report);
+    if (d->accept)
+        print_accept(f, d->accept);
     fprintf(f, "envelope %s  delivery %llu\n\n", d->envelope_id_hex,
             (unsigned long long)d->delivery_id);
     return ferror(f) ? -1 : 0;
@@ -80,6 +172,65 @@ static json_t *base64_or_null(const uint8_t *p, size_t n)
     json_t *j = json_string(b);
     free(b);
     return j;
+}
+
+static json_t *ids_json(const char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static json_t *assign_json(const ld_task_assign *x)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "plan", json_string(x->plan));
+    json_object_set_new(o, "task", json_string(x->task));
+    json_object_set_new(o, "title", json_string(x->title));
+    json_object_set_new(o, "role", json_string(ld_task_role_name(x->role)));
+    json_object_set_new(o, "change", json_string(ld_assign_change_name(x->change)));
+    json_object_set_new(o, "lead", ids_json(x->lead, x->n_lead));
+    json_object_set_new(o, "support", ids_json(x->support, x->n_support));
+    json_object_set_new(o, "due", x->due[0] ? json_string(x->due) : json_null());
+    json_object_set_new(o, "report_every", json_string(x->report_every));
+    json_t *t = json_array();
+    for (size_t i = 0; t && i < x->n_targets; i++) {
+        json_t *e = json_object();
+        json_object_set_new(e, "year",
+                            x->targets[i].year ? json_integer(x->targets[i].year) : json_null());
+        json_object_set_new(e, "text", json_string(x->targets[i].text));
+        json_array_append_new(t, e);
+    }
+    json_object_set_new(o, "targets", t);
+    json_object_set_new(o, "doc_number", json_string(x->doc_number));
+    json_object_set_new(o, "plan_title", json_string(x->plan_title));
+    return o;
+}
+
+static json_t *report_json(const ld_status_report_info *r)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "plan", json_string(r->plan));
+    json_object_set_new(o, "task", json_string(r->task));
+    json_object_set_new(o, "state", json_string(ld_task_state_name(r->state)));
+    json_object_set_new(o, "progress", json_integer(r->progress));
+    json_object_set_new(o, "note", json_string(r->note));
+    json_t *dg = json_array();
+    for (size_t i = 0; dg && i < r->n_attachment_digests; i++) {
+        char hex[2 * 64 + 1];
+        size_t n = r->attachment_digests[i].len;
+        if (n > 64)
+            n = 64;
+        sodium_bin2hex(hex, sizeof hex, r->attachment_digests[i].data, n);
+        json_array_append_new(dg, json_string(hex));
+    }
+    json_object_set_new(o, "attachment_digests", dg);
+    return o;
 }
 
 int ld_cli_print_delivery_json(FILE *f, const ld_delivery *d)
@@ -110,8 +261,20 @@ int ld_cli_print_delivery_json(FILE *f, const ld_delivery *d)
         o, "content_type",
         str_or_null(d->content_type && d->content_type[0] ? d->content_type : NULL));
     json_object_set_new(o, "payload_base64", base64_or_null(d->payload, d->payload_len));
+    json_object_set_new(o, "from_broker", json_boolean(d->from_broker));
+    if (d->assign)
+        json_object_set_new(o, "assign", assign_json(d->assign));
+    if (d->report)
+        json_object_set_new(o, "report", report_json(d->report));
+    if (d->accept) {
+        json_t *a = json_object();
+        json_object_set_new(a, "plan", json_string(d->accept->plan));
+        json_object_set_new(a, "task", json_string(d->accept->task));
+        json_object_set_new(a, "note", json_string(d->accept->note));
+        json_object_set_new(o, "accept", a);
+    }
     /* No JSON_ENSURE_ASCII: Chinese text stays readable UTF-8. */
-    char *s = json_dumps(o, JSON_COMPACT);
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!s)
         return -1;

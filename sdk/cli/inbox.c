@@ -18,7 +18,12 @@ static const char inbox_usage[] =
     "                      until interrupted (Ctrl-C, SIGTERM)\n"
     "  --json              one JSON object per line: delivery_id, envelope_id, sender,\n"
     "                      sender_name, seq, sent_at, stored_at, type, to, text,\n"
-    "                      content_type, payload_base64\n"
+    "                      content_type, payload_base64, from_broker; and for plan\n"
+    "                      messages \"assign\" (a task_assign: plan, task, title, role,\n"
+    "                      change, lead, support, due, report_every, targets,\n"
+    "                      doc_number, plan_title), \"report\" (a status_report: plan,\n"
+    "                      task, state, progress, note, attachment_digests) or\n"
+    "                      \"accept\" (a task_accept: plan, task, note)\n"
     "  --timeout SECONDS   without --follow: stop when nothing arrives for this long\n"
     "                      (default 2)\n"
     "  --help              show this help\n";

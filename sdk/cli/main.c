@@ -16,6 +16,11 @@ static const char usage_text[] =
     "Commands:\n"
     "  send     send a direct message to one or more principals\n"
     "  inbox    print and acknowledge the deliveries waiting for you\n"
+    "  plan     publish a plan file (plan publish FILE), list plans (plan list)\n"
+    "  tasks    your own tasks, with your role in each (lead or support)\n"
+    "  accept   take on a task assigned to you\n"
+    "  report   report state and progress on a task\n"
+    "  ledger   the task ledger of your plans (coordinators, supervision)\n"
     "  clock    show or advance the broker's business clock\n"
     "  demo     run the Mudanjiang plan demo on a private broker\n"
     "  help     show help for a command: liandong help COMMAND\n"
@@ -36,10 +41,9 @@ static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
 } commands[] = {
-    {"send", ld_cli_send},
-    {"inbox", ld_cli_inbox},
-    {"clock", ld_cli_clock},
-    {"demo", ld_cli_demo},
+    {"send", ld_cli_send},     {"inbox", ld_cli_inbox},   {"plan", ld_cli_plan},
+    {"tasks", ld_cli_tasks},   {"accept", ld_cli_accept}, {"report", ld_cli_report},
+    {"ledger", ld_cli_ledger}, {"clock", ld_cli_clock},   {"demo", ld_cli_demo},
 };
 
 static int find_command(const char *name)

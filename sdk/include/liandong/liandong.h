@@ -78,6 +78,8 @@ enum ld_reason {
     LD_REASON_STORAGE_FULL = 11,
     LD_REASON_UNSUPPORTED = 12,
     LD_REASON_INTERNAL = 13,
+    LD_REASON_UNKNOWN_TASK = 14, /* the plan or task named does not exist */
+    LD_REASON_INVALID_PLAN = 15, /* a published plan file is not valid (text says file:line) */
 };
 
 /* "MALFORMED", "REPLAY", ...; "UNKNOWN" for other values. Never NULL. */
@@ -184,15 +186,288 @@ int ld_client_send_body(ld_client *c, const uint8_t *body, size_t body_len, ld_a
  * the admin role, refuses it (LD_ERR_REFUSED). */
 int ld_client_clock_advance(ld_client *c, int64_t by_ms, int64_t *clock_ms);
 
+/* ---- Plans, tasks and the ledger ---------------------------------------
+ *
+ * With the broker's plans plugin loaded, departments coordinate through
+ * plans (docs/plans.md): a coordinator publishes a plan file; the broker
+ * records its tasks in the task ledger and sends each lead and support
+ * department a TaskAssign (a delivery of type "task_assign", signed by the
+ * broker; see ld_delivery.assign). A department accepts its task and reports
+ * progress; the broker delivers the report to the plan's coordinators (and,
+ * for a support department's report, to the task's lead departments).
+ * Coordinators and supervision read the ledger with ld_client_ledger_query;
+ * any department may ask for its own tasks (mine = 1).
+ *
+ *     ld_ack ack;
+ *     ld_client_plan_publish_file(c, "examples/plans/ir-2022.yaml", &ack);  // coordinator
+ *
+ *     ld_client_task_accept(c, NULL, "ir-2.1.1", "已收到，按季度报送", NULL); // department
+ *     ld_status_report r = {.task = "ir-2.1.1", .state = LD_TASK_IN_PROGRESS,
+ *                           .progress = 10, .note = "已完成调研"};
+ *     ld_client_status_report(c, &r, NULL);
+ *
+ *     ld_ledger_query q = {.plan = "ir-2022", .overdue = 1};                 // coordinator
+ *     ld_ledger *l;
+ *     if (ld_client_ledger_query(c, &q, &l) == LD_OK) {
+ *         for (size_t i = 0; i < l->n_tasks; i++)
+ *             printf("%s %s %u%%\n", l->tasks[i].task,
+ *                    ld_task_state_name(l->tasks[i].state), l->tasks[i].progress);
+ *         ld_ledger_destroy(&l);
+ *     }
+ *
+ * The sends return like ld_client_send_direct: after the broker's Ack (the
+ * message is stored and the ledger updated in the same transaction), its
+ * Nack (LD_ERR_REFUSED; ld_client_last_reason says why), or the send
+ * timeout (LD_ERR_TIMEOUT). Refusals the plans plugin gives:
+ * LD_REASON_UNAUTHORIZED (only a plan's coordinators publish it; only a
+ * task's lead and support departments accept it and report on it; only
+ * coordinators and supervision read the ledger beyond their own tasks),
+ * LD_REASON_UNKNOWN_TASK, LD_REASON_INVALID_PLAN (the sentence names the
+ * file, line and reason), LD_REASON_MALFORMED. A broker without the plugin
+ * refuses these messages (LD_REASON_UNSUPPORTED). */
+
+/* Largest plan file ld_client_plan_publish accepts (1 MiB). The broker's
+ * max_message_bytes limits the whole envelope as well (default 1 MiB). */
+#define LD_PLAN_FILE_MAX_BYTES (1024 * 1024)
+/* Largest note in a TaskAccept or StatusReport, in bytes. */
+#define LD_NOTE_MAX_BYTES (64 * 1024)
+
+/* Task states, the same numbers as liandong.v1.TaskState. */
+enum ld_task_state {
+    LD_TASK_STATE_ANY = 0, /* in a query: any state (TASK_STATE_UNSPECIFIED) */
+    LD_TASK_ASSIGNED = 1,
+    LD_TASK_ACCEPTED = 2,
+    LD_TASK_IN_PROGRESS = 3,
+    LD_TASK_DONE = 4,
+    LD_TASK_BLOCKED = 5,
+};
+
+/* "assigned", "accepted", "in_progress", "done", "blocked"; "any" for 0;
+ * "unknown" for other values. Never NULL. */
+const char *ld_task_state_name(int state);
+/* The inverse of ld_task_state_name for the five states (ASCII case and '-'
+ * for '_' do not matter: "In-Progress" is LD_TASK_IN_PROGRESS). LD_OK and
+ * *state, or LD_ERR_INVALID (NULL, "any", anything else; *state untouched). */
+int ld_task_state_parse(const char *s, int *state);
+
+/* A department's role in a task, the same numbers as liandong.v1.TaskRole. */
+enum ld_task_role {
+    LD_TASK_ROLE_UNSPECIFIED = 0,
+    LD_TASK_ROLE_LEAD = 1,    /* 牵头部门 */
+    LD_TASK_ROLE_SUPPORT = 2, /* 责任部门 / 配合部门 */
+};
+/* "lead", "support"; "unspecified" otherwise. Never NULL. */
+const char *ld_task_role_name(int role);
+
+/* What a TaskAssign says, the same numbers as liandong.v1.AssignChange. */
+enum ld_assign_change {
+    LD_ASSIGN_ASSIGNED = 0,   /* the department has this task (new) */
+    LD_ASSIGN_UPDATED = 1,    /* the task changed (title, due date, departments, ...) */
+    LD_ASSIGN_UNASSIGNED = 2, /* the department no longer has this task */
+};
+/* "assigned", "updated", "unassigned"; "unknown" otherwise. Never NULL. */
+const char *ld_assign_change_name(int change);
+
+/* A byte string (attachment digests). */
+typedef struct ld_bytes {
+    const uint8_t *data;
+    size_t len;
+} ld_bytes;
+
+/* A quantified target of a task ("到2025年 ... 达到10%以上"). */
+typedef struct ld_target {
+    int year;         /* 0 when the plan gives none */
+    const char *text; /* UTF-8 */
+} ld_target;
+
+/* Publish (or re-publish) a plan file: content is the YAML file (UTF-8, 1 to
+ * LD_PLAN_FILE_MAX_BYTES bytes), file_name the name the broker uses in its
+ * messages about the file (e.g. "ir-2022.yaml"; NULL for none). The broker
+ * parses it, records the tasks in the ledger, and sends each lead and
+ * support department a TaskAssign; a re-publish updates the ledger (reports
+ * are kept) and tells departments that gained, kept (changed) or lost a task.
+ * Coordinators of the plan only. *ack (if not NULL) on LD_OK.
+ * Errors: LD_ERR_INVALID (no content, too large, not UTF-8: the sentence
+ * names the line; file_name not UTF-8); LD_ERR_REFUSED with
+ * LD_REASON_INVALID_PLAN (the sentence says file:line and why),
+ * LD_REASON_UNAUTHORIZED, LD_REASON_TOO_LARGE (the envelope is over the
+ * broker's max_message_bytes); and those of ld_client_send_direct. */
+int ld_client_plan_publish(ld_client *c, const char *file_name, const void *content, size_t len,
+                           ld_ack *ack);
+
+/* ld_client_plan_publish with the content of the file at path, and its base
+ * name as file_name. Errors as ld_client_plan_publish, and reading the file:
+ * LD_ERR_NOT_FOUND (no such file), LD_ERR_IO (cannot open or read it, or it
+ * is not a regular file), LD_ERR_INVALID (empty, or larger than
+ * LD_PLAN_FILE_MAX_BYTES), LD_ERR_FORMAT (not UTF-8; the sentence says
+ * path:line). Every sentence names the path. */
+int ld_client_plan_publish_file(ld_client *c, const char *path, ld_ack *ack);
+
+/* Take a task on. plan may be NULL or "" when the task id is unique (task
+ * ids are unique across plans); note (UTF-8) may be NULL. Lead and support
+ * departments of the task only; the broker records who accepted and delivers
+ * the TaskAccept to the coordinators (and to the leads, from a support
+ * department). *ack (if not NULL) on LD_OK.
+ * Errors: LD_ERR_INVALID (no task, a string not UTF-8, a note over
+ * LD_NOTE_MAX_BYTES); LD_ERR_REFUSED with LD_REASON_UNKNOWN_TASK or
+ * LD_REASON_UNAUTHORIZED; and those of ld_client_send_direct. */
+int ld_client_task_accept(ld_client *c, const char *plan, const char *task, const char *note,
+                          ld_ack *ack);
+
+/* A status report to send. Zero-initialize, then fill. */
+typedef struct ld_status_report {
+    const char *plan;  /* may be NULL or "" when the task id is unique */
+    const char *task;  /* required */
+    int state;         /* LD_TASK_ACCEPTED ... LD_TASK_BLOCKED (LD_TASK_ASSIGNED is allowed
+                          too; the plugin decides which transitions it takes) */
+    unsigned progress; /* percent, 0-100 */
+    const char *note;  /* UTF-8, may be NULL */
+    /* Optional digests of files sent elsewhere (e.g. BLAKE2b-256), copied. */
+    const ld_bytes *attachment_digests;
+    size_t n_attachment_digests;
+} ld_status_report;
+
+/* Report progress on a task (lead and support departments of the task only).
+ * The broker updates the ledger (state, progress, the department's last
+ * report) and delivers the report to the coordinators (and to the leads, from
+ * a support department). *ack (if not NULL) on LD_OK.
+ * Errors: LD_ERR_INVALID (r NULL, no task, state not 1-5, progress over 100,
+ * a string not UTF-8, a note over LD_NOTE_MAX_BYTES, a digest NULL or empty,
+ * or over 64 bytes); LD_ERR_REFUSED with LD_REASON_UNKNOWN_TASK or
+ * LD_REASON_UNAUTHORIZED; and those of ld_client_send_direct. */
+int ld_client_status_report(ld_client *c, const ld_status_report *r, ld_ack *ack);
+
+/* A ledger query. Zero-initialize (everything the asker may read), then
+ * narrow. */
+typedef struct ld_ledger_query {
+    const char *plan; /* NULL or "": all plans the asker may read */
+    const char *dept; /* NULL or "": any; else tasks where dept is lead or support */
+    int state;        /* LD_TASK_STATE_ANY, or only tasks in this state */
+    int overdue;      /* non-zero: only tasks past their due date and not done */
+    int mine;         /* non-zero: only the asker's own tasks (any role may ask) */
+} ld_ledger_query;
+
+/* A department's last report on a task. */
+typedef struct ld_dept_report {
+    const char *dept;
+    int64_t at_ms; /* broker business clock, Unix ms */
+    int state;     /* enum ld_task_state */
+    unsigned progress;
+    const char *note;
+} ld_dept_report;
+
+/* One task as the ledger has it. Strings are UTF-8, never NULL ("" when not
+ * set); string arrays hold n_... principal ids. */
+typedef struct ld_ledger_task {
+    const char *plan;
+    const char *task;
+    const char *title;
+    const char *const *lead;
+    size_t n_lead;
+    const char *const *support;
+    size_t n_support;
+    int state;                     /* enum ld_task_state */
+    unsigned progress;             /* percent */
+    const char *due;               /* YYYY-MM-DD, "" if none */
+    int64_t last_report_at_ms;     /* broker business clock; 0: no report yet */
+    int overdue;                   /* 1: past due and not done (at clock_ms) */
+    unsigned escalation_level;     /* 0 until the escalation plugin raises it */
+    const ld_dept_report *reports; /* the last report of each department */
+    size_t n_reports;
+    const char *const *accepted_by;
+    size_t n_accepted_by;
+    const char *report_every; /* none | month | quarter | half-year | year */
+    const ld_target *targets;
+    size_t n_targets;
+    const char *doc_number; /* e.g. 牡政发〔2022〕21号 */
+    const char *plan_title;
+    const char *const *coordinators; /* of the plan */
+    size_t n_coordinators;
+    const char *const *supervision; /* of the plan */
+    size_t n_supervision;
+} ld_ledger_task;
+
+/* The broker's answer to a ledger query. All memory is owned by the ledger
+ * and valid until ld_ledger_destroy (also after the client is destroyed).
+ * The tasks array may be reordered (qsort) by the caller. */
+typedef struct ld_ledger {
+    int64_t clock_ms; /* broker business clock the answer was computed at */
+    size_t n_tasks;
+    ld_ledger_task *tasks;
+} ld_ledger;
+
+/* Ask the broker for the ledger (q NULL: everything the asker may read).
+ * The answer comes in the broker's Ack. Should the broker only acknowledge a
+ * resend as a duplicate (its first answer was lost in a reconnect), the
+ * query is sent once more as a new message. LD_OK and *out (caller owns,
+ * ld_ledger_destroy), else *out is NULL.
+ * Errors: LD_ERR_INVALID (a string not UTF-8, state not 0-5);
+ * LD_ERR_REFUSED with LD_REASON_UNAUTHORIZED (a department asking beyond
+ * its own tasks), LD_REASON_UNKNOWN_TASK (no such plan), LD_REASON_TOO_LARGE
+ * (the answer would be too big to carry: narrow the query) or
+ * LD_REASON_MALFORMED (dept is not a principal id);
+ * LD_ERR_PROTOCOL (the broker acknowledged without a ledger in its answer,
+ * or the answer does not parse or is not UTF-8); LD_ERR_NOMEM; and those of
+ * ld_client_send_direct. */
+int ld_client_ledger_query(ld_client *c, const ld_ledger_query *q, ld_ledger **out);
+
+/* Free a ledger. Accepts NULL and *l == NULL; sets *l = NULL. */
+void ld_ledger_destroy(ld_ledger **l);
+
+/* A TaskAssign delivery (ld_delivery.assign): a task for this department.
+ * Strings are UTF-8, never NULL ("" when not set). */
+typedef struct ld_task_assign {
+    const char *plan;
+    const char *task;
+    const char *title;
+    int role;   /* enum ld_task_role: this department's role in the task */
+    int change; /* enum ld_assign_change */
+    const char *const *lead;
+    size_t n_lead;
+    const char *const *support;
+    size_t n_support;
+    const char *due;          /* YYYY-MM-DD */
+    const char *report_every; /* none | month | quarter | half-year | year */
+    const ld_target *targets;
+    size_t n_targets;
+    const char *doc_number;
+    const char *plan_title;
+} ld_task_assign;
+
+/* A StatusReport delivery (ld_delivery.report): a department's report,
+ * delivered to coordinators and lead departments. The reporting department
+ * is ld_delivery.sender. */
+typedef struct ld_status_report_info {
+    const char *plan; /* "" when the sender left it out */
+    const char *task;
+    int state; /* enum ld_task_state */
+    unsigned progress;
+    const char *note;
+    const ld_bytes *attachment_digests;
+    size_t n_attachment_digests;
+} ld_status_report_info;
+
+/* A TaskAccept delivery (ld_delivery.accept). The accepting department is
+ * ld_delivery.sender. */
+typedef struct ld_task_accept_info {
+    const char *plan; /* "" when the sender left it out */
+    const char *task;
+    const char *note;
+} ld_task_accept_info;
+
 /* One delivery: a message some principal (or the broker) sent to us. Both the
  * broker's signature on the Delivery and the sender's signature on the
  * original envelope (with the key the broker names, whose key id must match
  * the envelope's) were verified before it was returned. All strings are
  * UTF-8 and NUL-terminated; all pointers are owned by the delivery and valid
  * until ld_delivery_destroy (also after the client is destroyed).
- * type is "unknown" for a body type newer than this library: the signature
- * was checked, and body / body_len hold the serialized Body. The direct
- * fields are NULL / 0 for other types; content_type is "" when not set. */
+ * type is the body type: "direct", "task_assign", "task_accept",
+ * "status_report", ..., or "unknown" for a body type newer than this library:
+ * the signature was checked, and body / body_len hold the serialized Body.
+ * The direct fields are NULL / 0 for other types; content_type is "" when
+ * not set. A message the broker originates (a TaskAssign) has the broker's id
+ * as sender and from_broker 1; the client checks it is signed with the key in
+ * broker.pub, and drops one that claims the broker's id with another key. */
 typedef struct ld_delivery {
     uint64_t delivery_id;
     uint8_t envelope_id[LD_ENVELOPE_ID_BYTES];
@@ -203,7 +478,7 @@ typedef struct ld_delivery {
     uint64_t seq;
     int64_t sent_at_ms;   /* sender's clock */
     int64_t stored_at_ms; /* broker business clock when stored */
-    const char *type;     /* body type: "direct", ... */
+    const char *type;     /* body type: "direct", "task_assign", ... */
     /* For "direct": */
     const char *text;
     const uint8_t *payload;
@@ -216,6 +491,14 @@ typedef struct ld_delivery {
     size_t envelope_len;
     const uint8_t *body;
     size_t body_len;
+    /* Plans (each NULL unless type is the one named; owned by the delivery): */
+    const ld_task_assign *assign;        /* "task_assign": a task for us, with our role */
+    const ld_status_report_info *report; /* "status_report" */
+    const ld_task_accept_info *accept;   /* "task_accept" */
+    /* 1 if the broker itself sent the message (sender is the id in broker.pub
+     * and the envelope is signed with the key in broker.pub): TaskAssign and
+     * other notices the broker originates. 0 for a principal's message. */
+    int from_broker;
 } ld_delivery;
 
 /* Wait up to timeout_ms (0: do not wait, -1: forever) for the next delivery,
