@@ -1,12 +1,14 @@
-/* demo.c - `liandong demo`: a short, real exchange between departments.
+/* demo.c - `liandong demo`: 牡政发〔2022〕21号 through a real broker.
  *
- * Starts liandong-broker on an ephemeral loopback port with a temporary data
- * directory, creates identities for departments of 牡政发〔2022〕21号 (names as
- * printed in 牡丹江市人民政府公报 2022 第6期; see data/seed/departments.yaml),
- * and runs a visible exchange through the broker with the SDK: an
- * assignment, acknowledgements, replies, a refusal with its reason code, and
- * a department that connects only after a broker restart and still gets its
- * message. Everything shown is real traffic. */
+ * Starts liandong-broker with the plans plugin on an ephemeral loopback port,
+ * a temporary data directory and a simulated clock; creates identities for
+ * every principal the plan names (names as printed in 牡丹江市人民政府公报 2022
+ * 第6期, embedded from data/seed/departments.yaml); the general office
+ * publishes the plan (embedded from examples/plans/ir-2022.yaml); the
+ * departments receive their assignments, accept and report (one only after a
+ * broker restart); the clock moves past the 2025 deadlines; the ledger is
+ * printed as the coordinator and the supervision office see it. Everything
+ * shown is real traffic. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
@@ -25,22 +27,15 @@
 #include <stdarg.h>
 
 #include "cli.h"
+#include "demo.h"
 #include "ldk/keys.h"
 #include "liandong/liandong.h"
 
-/* The cast, from data/seed/departments.yaml (ids and names as printed). */
-static const struct demo_principal {
-    const char *id;
-    const char *name;
-    unsigned roles;
-} cast[] = {
-    {"mdj.zf.bgs", "牡丹江市人民政府办公室", LDK_ROLE_COORDINATOR},
-    {"mdj.gxj", "市工信局", LDK_ROLE_DEPARTMENT},
-    {"mdj.fgw", "市发改委", LDK_ROLE_DEPARTMENT},
-    {"mdj.kjj", "市科技局", LDK_ROLE_DEPARTMENT},
-    {"mdj.zf.dcs", "市政府督查室", LDK_ROLE_SUPERVISION},
-};
-enum { BGS, GXJ, FGW, KJJ, DCS, N_CAST };
+/* The plan was issued in 2022; the clock starts then and later moves past the
+ * 2025 deadlines. */
+#define DEMO_START "2022-07-01T09:00:00+08:00"
+#define DEMO_LATER_MS (1284LL * 86400000) /* to 2026-01-05 */
+#define ADMIN_ID "ops.admin"
 
 struct demo {
     char dir[PATH_MAX];
@@ -52,10 +47,12 @@ struct demo {
     char broker_pub[PATH_MAX + 32];
     char endpoint[256];
     char broker_bin[PATH_MAX];
+    char config[PATH_MAX + 16];
     pid_t broker;
     int keep;
     int verbose;
-    ld_client *clients[N_CAST];
+    demo_cast cast;
+    int office, dcs, late; /* indexes in cast: coordinator, supervision, late department */
 };
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -66,18 +63,6 @@ static void say(const char *fmt, ...)
     vprintf(fmt, ap);
     va_end(ap);
     fflush(stdout);
-}
-
-/* Print s and pad it to width terminal columns (CJK characters take two). */
-static void say_padded(const char *s, int width)
-{
-    wchar_t w[256];
-    int cols = -1;
-    if (mbstowcs(w, s, 256) != (size_t)-1)
-        cols = wcswidth(w, 256);
-    if (cols < 0)
-        cols = (int)strlen(s);
-    say("%s%*s", s, width > cols ? width - cols : 0, "");
 }
 
 static void step(const char *title)
@@ -128,11 +113,23 @@ static int start_broker(struct demo *d)
     if (pid < 0)
         return -1;
     if (pid == 0) {
-        const char *argv[] = {d->broker_bin, "--listen",
-                              d->endpoint[0] ? d->endpoint : "tcp://127.0.0.1:*", "--data-dir",
-                              d->data, "--roster", d->roster, "--key", d->broker_secret,
-                              "--ready-file", d->ready, "--log-level",
-                              d->verbose ? "info" : "error", NULL};
+        const char *argv[] = {d->broker_bin,
+                              "--config",
+                              d->config,
+                              "--listen",
+                              d->endpoint[0] ? d->endpoint : "tcp://127.0.0.1:*",
+                              "--data-dir",
+                              d->data,
+                              "--roster",
+                              d->roster,
+                              "--key",
+                              d->broker_secret,
+                              "--ready-file",
+                              d->ready,
+                              "--simulated-clock=" DEMO_START,
+                              "--log-level",
+                              d->verbose ? "info" : "error",
+                              NULL};
         execv(d->broker_bin, (char *const *)argv);
         fprintf(stderr, "liandong: cannot run %s: %s\n", d->broker_bin, strerror(errno));
         _exit(127);
@@ -171,6 +168,7 @@ static void stop_broker(struct demo *d)
     d->broker = 0;
 }
 
+
 static int make_identities(struct demo *d)
 {
     char err[LDK_ERR_MAX];
@@ -184,26 +182,22 @@ static int make_identities(struct demo *d)
     if (rc == LD_OK)
         rc = ldk_identity_save_public(ident, d->broker_pub, err, sizeof err);
     ldk_identity_destroy(&ident);
-    for (int i = 0; i < N_CAST && rc == LD_OK; i++) {
+    for (size_t i = 0; i <= d->cast.n && rc == LD_OK; i++) {
+        /* Everyone the plan names, and an operator who moves the demo clock. */
+        const char *id = i < d->cast.n ? d->cast.p[i].id : ADMIN_ID;
+        const char *name = i < d->cast.n ? d->cast.p[i].name : "运维值班";
+        unsigned roles = i < d->cast.n ? d->cast.p[i].roles : LDK_ROLE_ADMIN;
         char path[PATH_MAX + 100];
-        rc = ldk_identity_generate(cast[i].id, cast[i].name, cast[i].roles, &ident, err,
-                                   sizeof err);
+        rc = ldk_identity_generate(id, name, roles, &ident, err, sizeof err);
         if (rc != LD_OK)
             break;
-        snprintf(path, sizeof path, "%s/%s.secret", d->keys, cast[i].id);
+        snprintf(path, sizeof path, "%s/%s.secret", d->keys, id);
         rc = ldk_identity_save_secret(ident, path, err, sizeof err);
-        snprintf(path, sizeof path, "%s/%s.pub", d->keys, cast[i].id);
+        snprintf(path, sizeof path, "%s/%s.pub", d->keys, id);
         if (rc == LD_OK)
             rc = ldk_identity_save_public(ident, path, err, sizeof err);
         if (rc == LD_OK)
             rc = ldk_roster_add(roster, ident, (int64_t)time(NULL), err, sizeof err);
-        if (rc == LD_OK) {
-            char roles[64];
-            ldk_roles_format(cast[i].roles, roles, sizeof roles);
-            say("  %-11s key %s  ", cast[i].id, ident->key_id);
-            say_padded(cast[i].name, 24);
-            say("%s\n", roles);
-        }
         ldk_identity_destroy(&ident);
     }
     if (rc == LD_OK)
@@ -214,80 +208,145 @@ static int make_identities(struct demo *d)
     return rc == LD_OK ? 0 : -1;
 }
 
-static int connect_as(struct demo *d, int who)
+static void print_cast(const struct demo *d)
+{
+    ld_cli_table t;
+    ld_cli_table_init(&t, 5);
+    const char *head[] = {"ID", "NAME", "ROLE", "LEADS", "SUPPORTS"};
+    for (int i = 0; i < 5; i++)
+        ld_cli_table_add(&t, head[i], 0);
+    for (size_t i = 0; i < d->cast.n; i++) {
+        const demo_principal *p = &d->cast.p[i];
+        char roles[64], lead[16], sup[16];
+        ldk_roles_format(p->roles, roles, sizeof roles);
+        snprintf(lead, sizeof lead, "%d", p->lead_tasks);
+        snprintf(sup, sizeof sup, "%d", p->support_tasks);
+        ld_cli_table_add(&t, p->id, 0);
+        ld_cli_table_add(&t, p->name, 0);
+        ld_cli_table_add(&t, roles, 0);
+        ld_cli_table_add(&t, lead, 0);
+        ld_cli_table_add(&t, sup, 0);
+    }
+    ld_cli_table_print(stdout, &t);
+    ld_cli_table_free(&t);
+}
+
+static ld_client *connect_as(struct demo *d, const char *id, ld_session_info *si)
 {
     char path[PATH_MAX + 100], err[512];
-    snprintf(path, sizeof path, "%s/%s.secret", d->keys, cast[who].id);
+    snprintf(path, sizeof path, "%s/%s.secret", d->keys, id);
     ld_client_options o;
     ld_client_options_init(&o);
     o.endpoint = d->endpoint;
     o.identity_path = path;
     o.broker_key_path = d->broker_pub;
     o.client_name = "liandong-demo";
-    ld_client_destroy(&d->clients[who]);
-    if (ld_client_new(&o, &d->clients[who], err, sizeof err) != LD_OK) {
+    ld_client *c;
+    if (ld_client_new(&o, &c, err, sizeof err) != LD_OK) {
         fprintf(stderr, "liandong: demo: %s\n", err);
-        return -1;
+        return NULL;
     }
-    if (ld_client_connect(d->clients[who]) != LD_OK) {
-        fprintf(stderr, "liandong: demo: %s: %s\n", cast[who].id,
-                ld_client_last_error(d->clients[who]));
-        return -1;
+    if (ld_client_connect(c) != LD_OK || ld_client_session(c, si) != LD_OK) {
+        fprintf(stderr, "liandong: demo: %s: %s\n", id, ld_client_last_error(c));
+        ld_client_destroy(&c);
+        return NULL;
     }
+    return c;
+}
+
+/* What a department does with its mailbox: accept each assignment and
+ * report on the tasks it leads, some on time, some late, one blocked.
+ * Returns the number of assignments, or -1. */
+static int department_works(struct demo *d, size_t who, int quiet)
+{
+    const demo_principal *p = &d->cast.p[who];
     ld_session_info si;
-    ld_client_session(d->clients[who], &si);
-    say("  %s %s connected (last seq %llu, %llu waiting in its mailbox)\n", cast[who].id,
-        cast[who].name, (unsigned long long)si.last_seq, (unsigned long long)si.mailbox_size);
-    return 0;
+    ld_client *c = connect_as(d, p->id, &si);
+    if (!c)
+        return -1;
+    int n = 0, accepted = 0, reported = 0, other = 0;
+    for (uint64_t k = 0; k < si.mailbox_size; k++) {
+        ld_delivery *dl;
+        if (ld_client_recv(c, 5000, &dl) != LD_OK)
+            break;
+        const ld_task_assign *a = dl->assign;
+        if (!a || !dl->from_broker || a->change != LD_ASSIGN_ASSIGNED) {
+            other++;
+            ld_client_ack(c, dl);
+            ld_delivery_destroy(&dl);
+            continue;
+        }
+        n++;
+        int rc = ld_client_task_accept(c, a->plan, a->task, "收到，立即部署。", NULL);
+        accepted += rc == LD_OK;
+        /* Leads report; the pattern leaves every fourth task without a report. */
+        int pick = (int)((who + (size_t)n) % 4);
+        if (rc == LD_OK && a->role == LD_TASK_ROLE_LEAD && pick != 3) {
+            static const struct {
+                int state;
+                unsigned progress;
+                const char *note;
+            } r[] = {{LD_TASK_DONE, 100, "已完成，材料已归档。"},
+                     {LD_TASK_IN_PROGRESS, 60, "按计划推进，完成年度目标的六成。"},
+                     {LD_TASK_BLOCKED, 30, "项目资金尚未到位，需协调。"}};
+            ld_status_report sr;
+            memset(&sr, 0, sizeof sr);
+            sr.plan = a->plan;
+            sr.task = a->task;
+            sr.state = r[pick].state;
+            sr.progress = r[pick].progress;
+            sr.note = r[pick].note;
+            rc = ld_client_status_report(c, &sr, NULL);
+            reported += rc == LD_OK;
+        }
+        if (rc != LD_OK) {
+            fprintf(stderr, "liandong: demo: %s on %s: %s\n", p->id, a->task,
+                    ld_client_last_error(c));
+            ld_delivery_destroy(&dl);
+            ld_client_destroy(&c);
+            return -1;
+        }
+        ld_client_ack(c, dl);
+        ld_delivery_destroy(&dl);
+    }
+    if (!quiet) {
+        say("  %-16s ", p->id);
+        ld_cli_pad(stdout, p->name, 28);
+        say(" %2d assigned (%d lead, %d support), %2d accepted, %2d reported\n", n,
+            p->lead_tasks, p->support_tasks, accepted, reported);
+    }
+    ld_client_destroy(&c);
+    (void)other;
+    return n;
 }
 
-static int send_text(struct demo *d, int from, const int *to, size_t n_to, const char *text)
+static int show_ledger(struct demo *d, const char *as, const ld_ledger_query *q)
 {
-    const char *ids[N_CAST];
-    char names[512] = "";
-    for (size_t i = 0; i < n_to; i++) {
-        ids[i] = cast[to[i]].id;
-        strncat(names, i ? "、" : "", sizeof names - strlen(names) - 1);
-        strncat(names, cast[to[i]].name, sizeof names - strlen(names) - 1);
-    }
-    ld_ack ack;
-    int rc = ld_client_send_direct(d->clients[from], ids, n_to, text, NULL, 0, &ack);
+    ld_session_info si;
+    ld_client *c = connect_as(d, as, &si);
+    if (!c)
+        return -1;
+    ld_ledger *l;
+    int rc = ld_client_ledger_query(c, q, &l);
     if (rc != LD_OK) {
-        fprintf(stderr, "liandong: demo: send failed: %s\n", ld_client_last_error(d->clients[from]));
+        fprintf(stderr, "liandong: demo: ledger: %s\n", ld_client_last_error(c));
+        ld_client_destroy(&c);
         return -1;
     }
-    char hex[33];
-    for (int i = 0; i < 16; i++)
-        snprintf(hex + 2 * i, 3, "%02x", ack.envelope_id[i]);
-    say("  %s → %s\n    「%s」\n    signed, stored and acknowledged: envelope %.12s… seq %llu\n",
-        cast[from].name, names, text, hex, (unsigned long long)ack.seq);
+    ld_cli_print_ledger(l, 0);
+    ld_ledger_destroy(&l);
+    ld_client_destroy(&c);
     return 0;
-}
-
-/* Print and acknowledge what arrives for who within timeout. Returns count. */
-static int receive(struct demo *d, int who, int expect, int timeout_ms)
-{
-    int n = 0;
-    while (n < expect) {
-        ld_delivery *dl;
-        if (ld_client_recv(d->clients[who], timeout_ms, &dl) != LD_OK)
-            break;
-        say("  %s received from %s (%s), signatures checked:\n    「%s」\n", cast[who].name,
-            dl->sender_name && *dl->sender_name ? dl->sender_name : dl->sender, dl->sender,
-            dl->text ? dl->text : "");
-        ld_client_ack(d->clients[who], dl);
-        ld_delivery_destroy(&dl);
-        n++;
-    }
-    return n;
 }
 
 static void demo_usage(FILE *f)
 {
     fprintf(f, "Usage: liandong demo [--keep] [--verbose]\n"
                "\n"
-               "Run a short exchange between departments of 牡政发〔2022〕21号 through a real\n"
-               "broker on an ephemeral loopback port, with a temporary data directory.\n"
+               "Run 牡政发〔2022〕21号 (28 tasks) through a real broker with the plans plugin on an\n"
+               "ephemeral loopback port, with a temporary data directory and a simulated clock:\n"
+               "publish, assignments, acceptance, reports, a broker restart, a department that\n"
+               "connects late, and the ledger.\n"
                "\n"
                "  --keep      keep the temporary directory (keys, roster, LMDB data)\n"
                "  --verbose   show the broker's log\n");
@@ -295,53 +354,97 @@ static void demo_usage(FILE *f)
 
 static int run(struct demo *d)
 {
-    step("1. Identities: Ed25519 signing keys and CURVE keys, in a roster");
+    char err[512];
+    if (demo_cast_load(&d->cast, err, sizeof err) != 0) {
+        fprintf(stderr, "liandong: demo: %s\n", err);
+        return 1;
+    }
+    d->office = d->dcs = d->late = -1;
+    for (size_t i = 0; i < d->cast.n; i++) {
+        if (d->office < 0 && (d->cast.p[i].roles & LDK_ROLE_COORDINATOR))
+            d->office = (int)i;
+        if (d->dcs < 0 && (d->cast.p[i].roles & LDK_ROLE_SUPERVISION))
+            d->dcs = (int)i;
+    }
+    d->late = demo_cast_find(&d->cast, "mdj.kjj");
+    if (d->office < 0 || d->dcs < 0 || d->late < 0) {
+        fprintf(stderr, "liandong: demo: the embedded plan lacks a coordinator, a supervision "
+                        "office or 市科技局\n");
+        return 1;
+    }
+    const demo_principal *office = &d->cast.p[d->office], *dcs = &d->cast.p[d->dcs];
+
+    say("Liandong demo: %s %s\n", d->cast.doc_number, d->cast.title);
+    say("working directory %s\n", d->dir);
+
+    step("1. Identities: an Ed25519 and a CURVE key pair for each principal, in a roster");
     if (make_identities(d))
         return 1;
+    print_cast(d);
 
-    step("2. Broker: CURVE on loopback, LMDB data in a temporary directory");
+    step("2. The broker, with the plans plugin, on loopback; the clock starts at " DEMO_START);
+    FILE *f = fopen(d->config, "w");
+    if (!f || fprintf(f, "# liandong demo\nplugins:\n  - plans\n") < 0 || fclose(f) != 0) {
+        fprintf(stderr, "liandong: demo: cannot write %s\n", d->config);
+        return 1;
+    }
     if (start_broker(d)) {
-        fprintf(stderr, "liandong: demo: the broker did not start (%s)\n", d->broker_bin);
+        fprintf(stderr, "liandong: demo: the broker did not start (%s --config %s)\n",
+                d->broker_bin, d->config);
         return 1;
     }
     say("  liandong-broker listening on %s (pid %d)\n", d->endpoint, (int)d->broker);
 
-    step("3. The general office assigns task ir-2.1.1 (市科技局 is offline)");
-    if (connect_as(d, BGS) || connect_as(d, GXJ) || connect_as(d, FGW))
+    step("3. The coordinator publishes the plan");
+    ld_session_info si;
+    ld_client *c = connect_as(d, office->id, &si);
+    if (!c)
         return 1;
-    const int leads[] = {GXJ, FGW, KJJ};
-    if (send_text(d, BGS, leads, 3,
-                  "请落实“拓展数字经济发展新优势”（ir-2.1.1）：市工信局牵头，市发改委、市科技局配合，"
-                  "2025年底前完成，按季度报送进展。"))
-        return 1;
-    if (receive(d, GXJ, 1, 5000) != 1 || receive(d, FGW, 1, 5000) != 1) {
-        fprintf(stderr, "liandong: demo: an online department did not receive the assignment\n");
-        return 1;
-    }
-
-    step("4. Departments answer");
-    const int office[] = {BGS};
-    if (send_text(d, GXJ, office, 1, "收到。市工信局牵头，已制定数字经济专项行动计划。") ||
-        send_text(d, FGW, office, 1, "收到。市发改委配合，项目已纳入年度重点项目清单。"))
-        return 1;
-    if (receive(d, BGS, 2, 5000) != 2) {
-        fprintf(stderr, "liandong: demo: the office did not receive both answers\n");
+    ld_ack ack;
+    if (ld_client_plan_publish(c, "ir-2022.yaml", ld_demo_plan_yaml, ld_demo_plan_yaml_len,
+                               &ack) != LD_OK) {
+        fprintf(stderr, "liandong: demo: publish: %s\n", ld_client_last_error(c));
+        ld_client_destroy(&c);
         return 1;
     }
+    say("  %s published %s: %d tasks, each lead and support department gets its\n"
+        "  assignment in its mailbox (signed by the broker, stored before the Ack, seq %llu)\n",
+        office->name, d->cast.plan_id, d->cast.n_tasks, (unsigned long long)ack.seq);
 
-    step("5. A message to an unknown recipient is refused with a reason code");
-    const char *nobody[] = {"mdj.nobody"};
-    int rc = ld_client_send_direct(d->clients[GXJ], nobody, 1, "测试", NULL, 0, NULL);
+    step("4. A department tries to report on a task that is not its own");
+    ld_client_destroy(&c);
+    /* 市文联 supports another task, not ir-2.1.1. */
+    int outsider = demo_cast_find(&d->cast, "mdj.wl");
+    c = outsider >= 0 ? connect_as(d, "mdj.wl", &si) : NULL;
+    if (!c)
+        return 1;
+    ld_status_report sr;
+    memset(&sr, 0, sizeof sr);
+    sr.task = "ir-2.1.1";
+    sr.state = LD_TASK_DONE;
+    sr.progress = 100;
+    int rc = ld_client_status_report(c, &sr, NULL);
     if (rc != LD_ERR_REFUSED) {
-        fprintf(stderr, "liandong: demo: expected a refusal, got %s\n", ld_strerror(rc));
+        fprintf(stderr, "liandong: demo: a report on another department's task was not refused "
+                        "(%s)\n",
+                ld_strerror(rc));
+        ld_client_destroy(&c);
         return 1;
     }
-    say("  refused: %s: %s\n", ld_reason_name(ld_client_last_reason(d->clients[GXJ])),
-        ld_client_last_error(d->clients[GXJ]));
+    say("  %s reports ir-2.1.1 done → refused: %s: %s\n", d->cast.p[outsider].name,
+        ld_reason_name(ld_client_last_reason(c)), ld_client_last_error(c));
+    ld_client_destroy(&c);
+
+    step("5. Departments connect, accept their assignments and report (市科技局 is offline)");
+    for (size_t i = 0; i < d->cast.n; i++) {
+        const demo_principal *p = &d->cast.p[i];
+        if ((int)i == d->late || !(p->roles & LDK_ROLE_DEPARTMENT))
+            continue;
+        if (department_works(d, i, 0) < 0)
+            return 1;
+    }
 
     step("6. The broker restarts; nothing acknowledged is lost");
-    for (int i = 0; i < N_CAST; i++)
-        ld_client_destroy(&d->clients[i]);
     stop_broker(d);
     say("  broker stopped\n");
     if (start_broker(d)) {
@@ -350,28 +453,45 @@ static int run(struct demo *d)
     }
     say("  broker restarted on %s (pid %d)\n", d->endpoint, (int)d->broker);
 
-    step("7. 市科技局 connects late and still gets its assignment");
-    if (connect_as(d, KJJ))
-        return 1;
-    if (receive(d, KJJ, 1, 5000) != 1) {
-        fprintf(stderr, "liandong: demo: the late department did not get its message\n");
-        return 1;
-    }
-    if (send_text(d, KJJ, office, 1, "收到。市科技局配合，已安排数字技术攻关项目。"))
+    step("7. 市科技局 connects late and still finds its assignments");
+    if (department_works(d, (size_t)d->late, 0) < 0)
         return 1;
 
-    step("8. The office reports to the supervision office");
-    if (connect_as(d, BGS) || receive(d, BGS, 1, 5000) != 1)
+    step("8. Time passes: the operator moves the simulated clock to 2026-01-05");
+    c = connect_as(d, ADMIN_ID, &si);
+    int64_t now;
+    if (!c || ld_client_clock_advance(c, DEMO_LATER_MS, &now) != LD_OK) {
+        fprintf(stderr, "liandong: demo: clock: %s\n", c ? ld_client_last_error(c) : "");
+        ld_client_destroy(&c);
         return 1;
-    const int dcs[] = {DCS};
-    if (send_text(d, BGS, dcs, 1, "ir-2.1.1 已分解落实：牵头 市工信局，配合 市发改委、市科技局。"))
+    }
+    ld_client_destroy(&c);
+    char when[64];
+    ld_cli_time_utc(now, when, sizeof when);
+    say("  broker clock: %s\n", when);
+
+    step("9. The ledger, as the coordinator sees it");
+    c = connect_as(d, office->id, &si);
+    if (!c)
         return 1;
-    if (connect_as(d, DCS) || receive(d, DCS, 1, 5000) != 1)
+    ld_client_destroy(&c);
+    say("  %s has %llu acceptances and reports from the departments in its mailbox\n",
+        office->name, (unsigned long long)si.mailbox_size);
+    ld_ledger_query q;
+    memset(&q, 0, sizeof q);
+    q.plan = d->cast.plan_id;
+    if (show_ledger(d, office->id, &q))
+        return 1;
+
+    step("10. Overdue tasks, as the supervision office sees them");
+    say("  (%s; escalation notices come with the escalation plugin)\n", dcs->name);
+    q.overdue = 1;
+    if (show_ledger(d, dcs->id, &q))
         return 1;
 
     step("Done");
-    say("  Every message above was signed with Ed25519, checked by the broker, stored in\n"
-        "  LMDB before its Ack, and delivered at least once.%s\n",
+    say("  Every message was signed with Ed25519, checked by the broker, stored in LMDB\n"
+        "  before its Ack, and delivered at least once.%s\n",
         d->keep ? "" : " Cleaning up.");
     if (d->keep)
         say("  Kept: %s\n", d->dir);
@@ -416,12 +536,9 @@ int ld_cli_demo(int argc, char **argv)
     snprintf(d.ready, sizeof d.ready, "%s/ready", d.dir);
     snprintf(d.broker_secret, sizeof d.broker_secret, "%s/broker.secret", d.keys);
     snprintf(d.broker_pub, sizeof d.broker_pub, "%s/broker.pub", d.keys);
-    say("Liandong demo: 牡政发〔2022〕21号 加快产业振兴实施方案, task ir-2.1.1\n");
-    say("working directory %s\n", d.dir);
+    snprintf(d.config, sizeof d.config, "%s/broker.yaml", d.dir);
 
     int rc = run(&d);
-    for (int i = 0; i < N_CAST; i++)
-        ld_client_destroy(&d.clients[i]);
     stop_broker(&d);
     if (!d.keep) {
         char cmd[PATH_MAX + 20];
