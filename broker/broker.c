@@ -16,11 +16,10 @@ int64_t ldb_clock_now(const ldb_broker *b)
     return b->cfg->simulated ? b->sim_clock_ms : ldw_now_ms();
 }
 
-int ldb_send_body(ldb_broker *b, const uint8_t *rid, size_t rid_len,
-                  const Liandong__V1__Body *body)
+int ldb_send_body(ldb_broker *b, const uint8_t *rid, size_t rid_len, const Liandong__V1__Body *body)
 {
-    ldw_header_fields h = {.sender = b->key->id, .key_id = b->key->key_id, .seq = 0,
-                           .sent_at_ms = ldw_now_ms()};
+    ldw_header_fields h = {
+        .sender = b->key->id, .key_id = b->key->key_id, .seq = 0, .sent_at_ms = ldw_now_ms()};
     uint8_t *buf;
     size_t len;
     if (ldw_envelope_seal_body(&h, body, b->key->sign_secret, &buf, &len, NULL) != LD_OK) {
@@ -34,15 +33,14 @@ int ldb_send_body(ldb_broker *b, const uint8_t *rid, size_t rid_len,
     return rc < 0 ? -1 : 0;
 }
 
-int ldb_emit(ldb_broker *b, MDB_txn *txn, const char *recipient, const void *body,
-             size_t body_len)
+int ldb_emit(ldb_broker *b, MDB_txn *txn, const char *recipient, const void *body, size_t body_len)
 {
     uint64_t seq;
     int rc = ldb_store_broker_seq_next(b->store, txn, &seq);
     if (rc != LD_OK)
         return rc;
-    ldw_header_fields h = {.sender = b->key->id, .key_id = b->key->key_id, .seq = seq,
-                           .sent_at_ms = ldw_now_ms()};
+    ldw_header_fields h = {
+        .sender = b->key->id, .key_id = b->key->key_id, .seq = seq, .sent_at_ms = ldw_now_ms()};
     uint8_t *env;
     size_t len;
     ldw_envelope_id id;
@@ -180,8 +178,7 @@ int ldb_broker_new(const ldb_config *cfg, ldb_broker **out, char *err, size_t er
     int one = 1, linger = 1000, hwm = 100000;
     int64_t maxsize = (int64_t)cfg->max_message * 2 + 65536;
     if (!b->router || zmq_setsockopt(b->router, ZMQ_CURVE_SERVER, &one, sizeof one) ||
-        zmq_setsockopt(b->router, ZMQ_CURVE_SECRETKEY, b->key->curve_secret,
-                       LDK_Z85_KEY_LEN) ||
+        zmq_setsockopt(b->router, ZMQ_CURVE_SECRETKEY, b->key->curve_secret, LDK_Z85_KEY_LEN) ||
         zmq_setsockopt(b->router, ZMQ_ZAP_DOMAIN, "liandong", 8) ||
         zmq_setsockopt(b->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) ||
         zmq_setsockopt(b->router, ZMQ_LINGER, &linger, sizeof linger) ||

@@ -49,8 +49,8 @@ struct ldb_broker {
     size_t n_sessions, cap_sessions;
     uint64_t session_order;
     ldb_plugins *plugins;
-    int64_t next_tick_ms;     /* monotonic-ish wall time of the next tick */
-    int64_t ticked_clock_ms;  /* business clock at the last tick */
+    int64_t next_tick_ms;    /* monotonic-ish wall time of the next tick */
+    int64_t ticked_clock_ms; /* business clock at the last tick */
     char endpoint[256];
 };
 
@@ -64,8 +64,7 @@ int ldb_send_body(ldb_broker *b, const uint8_t *rid, size_t rid_len,
 
 /* Seal body (a serialized Body) as the broker and put it in recipient's
  * mailbox within txn. */
-int ldb_emit(ldb_broker *b, MDB_txn *txn, const char *recipient, const void *body,
-             size_t body_len);
+int ldb_emit(ldb_broker *b, MDB_txn *txn, const char *recipient, const void *body, size_t body_len);
 /* After a commit that emitted or added mailbox entries: let every primary
  * session look at its mailbox again. */
 void ldb_sessions_wake_all(ldb_broker *b);

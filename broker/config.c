@@ -209,15 +209,13 @@ static int emit_node(yaml_emitter_t *em, yaml_document_t *doc, yaml_node_t *n, i
         yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_ANY_MAPPING_STYLE);
         if (!yaml_emitter_emit(em, &ev))
             return 0;
-        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-             p++)
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++)
             if (!emit_node(em, doc, yaml_document_get_node(doc, p->key), depth + 1) ||
                 !emit_node(em, doc, yaml_document_get_node(doc, p->value), depth + 1))
                 return 0;
         yaml_mapping_end_event_initialize(&ev);
         return yaml_emitter_emit(em, &ev);
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -248,14 +246,14 @@ static char *node_text(yaml_document_t *doc, yaml_node_t *n)
 }
 
 /* plugins: [{name: plans, path: /x/plans.so, config: {...}}, ...] */
-static int load_plugins(ldb_config *c, const char *path, yaml_document_t *doc,
-                        yaml_node_t *list, char *err, size_t errlen)
+static int load_plugins(ldb_config *c, const char *path, yaml_document_t *doc, yaml_node_t *list,
+                        char *err, size_t errlen)
 {
     if (list->type != YAML_SEQUENCE_NODE)
         return set_err(err, errlen, path, list, "%s",
                        "plugins must be a list of {name, path, config} entries");
-    for (yaml_node_item_t *it = list->data.sequence.items.start;
-         it < list->data.sequence.items.top; it++) {
+    for (yaml_node_item_t *it = list->data.sequence.items.start; it < list->data.sequence.items.top;
+         it++) {
         yaml_node_t *e = yaml_document_get_node(doc, *it);
         if (e->type == YAML_SCALAR_NODE) {
             if (ldb_config_add_plugin(c, scalar(e), NULL, ""))
@@ -409,8 +407,8 @@ int ldb_config_load(ldb_config *c, const char *path, char *err, size_t errlen)
             else
                 c->tick_ms = (unsigned)n;
         } else {
-            rc = set_err(err, errlen, path, k, "unknown setting '%s' (see docs/operations.md)",
-                         key);
+            rc =
+                set_err(err, errlen, path, k, "unknown setting '%s' (see docs/operations.md)", key);
         }
     }
 out:

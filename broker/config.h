@@ -22,19 +22,19 @@ typedef struct ldb_plugin_conf {
 } ldb_plugin_conf;
 
 typedef struct ldb_config {
-    char *listen;            /* ZeroMQ endpoint to bind */
-    char *data_dir;          /* LMDB environment directory */
-    char *roster;            /* roster file */
-    char *key;               /* broker .secret file */
-    char *ready_file;        /* written with the bound endpoint once serving */
-    size_t max_message;      /* bytes; larger frames get TOO_LARGE */
-    int64_t skew_ms;         /* allowed |sent_at - now| */
-    size_t map_size;         /* LMDB map size, bytes */
-    int simulated;           /* 1: business clock moves only on ClockAdvance */
+    char *listen;               /* ZeroMQ endpoint to bind */
+    char *data_dir;             /* LMDB environment directory */
+    char *roster;               /* roster file */
+    char *key;                  /* broker .secret file */
+    char *ready_file;           /* written with the bound endpoint once serving */
+    size_t max_message;         /* bytes; larger frames get TOO_LARGE */
+    int64_t skew_ms;            /* allowed |sent_at - now| */
+    size_t map_size;            /* LMDB map size, bytes */
+    int simulated;              /* 1: business clock moves only on ClockAdvance */
     int64_t simulated_start_ms; /* start of the simulated clock (first run only) */
-    unsigned batch_max;      /* messages per write transaction at most */
-    unsigned tick_ms;        /* plugin on_tick period */
-    char *plugin_dir;        /* where plugins named without a path are */
+    unsigned batch_max;         /* messages per write transaction at most */
+    unsigned tick_ms;           /* plugin on_tick period */
+    char *plugin_dir;           /* where plugins named without a path are */
     ldb_plugin_conf *plugins;
     size_t n_plugins;
     enum ldb_log_level log_level;

@@ -66,8 +66,8 @@ static int parse_num(const char *opt, const char *v, unsigned long long lo, unsi
     char *end;
     unsigned long long n = strtoull(v, &end, 10);
     if (!*v || *end || v[0] == '-' || n < lo || n > hi) {
-        fprintf(stderr, "liandong-broker: %s needs a number from %llu to %llu, not '%s'\n", opt,
-                lo, hi, v);
+        fprintf(stderr, "liandong-broker: %s needs a number from %llu to %llu, not '%s'\n", opt, lo,
+                hi, v);
         return -1;
     }
     *out = n;
@@ -76,8 +76,21 @@ static int parse_num(const char *opt, const char *v, unsigned long long lo, unsi
 
 int main(int argc, char **argv)
 {
-    enum { O_CONFIG = 256, O_LISTEN, O_DATA, O_ROSTER, O_KEY, O_SIM, O_MAXMSG, O_SKEW, O_MAP,
-           O_READY, O_LOG, O_VERSION, O_HELP };
+    enum {
+        O_CONFIG = 256,
+        O_LISTEN,
+        O_DATA,
+        O_ROSTER,
+        O_KEY,
+        O_SIM,
+        O_MAXMSG,
+        O_SKEW,
+        O_MAP,
+        O_READY,
+        O_LOG,
+        O_VERSION,
+        O_HELP
+    };
     static const struct option opts[] = {
         {"config", required_argument, 0, O_CONFIG},
         {"listen", required_argument, 0, O_LISTEN},
@@ -161,9 +174,7 @@ int main(int argc, char **argv)
             usage(stdout);
             ldb_config_clear(&cfg);
             return 0;
-        default:
-            fprintf(stderr, "Try 'liandong-broker --help'.\n");
-            goto usage_fail;
+        default: fprintf(stderr, "Try 'liandong-broker --help'.\n"); goto usage_fail;
         }
     }
     if (optind < argc) {

@@ -88,8 +88,8 @@ static void precheck(ldb_broker *b, item *it)
     }
     if (e->revoked) {
         refuse(it, LIANDONG__V1__REASON_CODE__KEY_REVOKED,
-               "key %s of '%s' was revoked; sign with the principal's current key",
-               e->pub.key_id, sender);
+               "key %s of '%s' was revoked; sign with the principal's current key", e->pub.key_id,
+               sender);
         return;
     }
     if (ldw_envelope_verify(&it->o, e->pub.sign_public) != LD_OK) {
@@ -114,11 +114,10 @@ static void precheck(ldb_broker *b, item *it)
     case LIANDONG__V1__BODY__MSG_DELIVERY:
     case LIANDONG__V1__BODY__MSG_TASK_ASSIGN:
     case LIANDONG__V1__BODY__MSG_LEDGER_REPLY:
-        refuse(it, LIANDONG__V1__REASON_CODE__UNSUPPORTED,
-               "'%s' is sent by the broker, not to it", ldw_body_name(it->body->msg_case));
+        refuse(it, LIANDONG__V1__REASON_CODE__UNSUPPORTED, "'%s' is sent by the broker, not to it",
+               ldw_body_name(it->body->msg_case));
         break;
-    default:
-        break; /* the broker's own types, or a plugin's */
+    default: break; /* the broker's own types, or a plugin's */
     }
 }
 
@@ -217,15 +216,15 @@ static int run_plugins(ldb_broker *b, MDB_txn *txn, item *it, int64_t clock, int
     }
     if (!handled && !core_type)
         refuse(it, LIANDONG__V1__REASON_CODE__UNSUPPORTED,
-               "no plugin of this broker handles '%s' messages",
-               ldw_body_name(it->body->msg_case));
+               "no plugin of this broker handles '%s' messages", ldw_body_name(it->body->msg_case));
     it->plugins_wrote = t.wrote;
     return LD_OK;
 }
 
 static int store_effects(ldb_broker *b, MDB_txn *txn, item *it, int64_t clock)
 {
-    size_t n_direct = it->body->msg_case == LIANDONG__V1__BODY__MSG_DIRECT ? it->body->direct->n_to : 0;
+    size_t n_direct =
+        it->body->msg_case == LIANDONG__V1__BODY__MSG_DIRECT ? it->body->direct->n_to : 0;
     size_t n = n_direct + it->verdict_p.n_recipients;
     if (!n)
         return LD_OK;
@@ -296,9 +295,7 @@ static int apply(ldb_broker *b, MDB_txn *txn, item *it, int64_t *clock)
 
     int core_type = 1;
     switch (it->body->msg_case) {
-    case LIANDONG__V1__BODY__MSG_DIRECT:
-        direct_check(b, it);
-        break;
+    case LIANDONG__V1__BODY__MSG_DIRECT: direct_check(b, it); break;
     case LIANDONG__V1__BODY__MSG_CLOCK_ADVANCE: {
         int64_t by = it->body->clock_advance->by_ms;
         if (!(it->sender->pub.roles & LDK_ROLE_ADMIN)) {
@@ -356,8 +353,7 @@ static int storage_verdict(item *it, int rc)
                "the broker's storage is full; the message was not stored, try again later");
     else
         refuse(it, LIANDONG__V1__REASON_CODE__INTERNAL,
-               "the broker could not store the message (%s); it was not stored",
-               ld_strerror(rc));
+               "the broker could not store the message (%s); it was not stored", ld_strerror(rc));
     return it->verdict;
 }
 
@@ -501,14 +497,13 @@ static void answer(ldb_broker *b, item *it)
         body.hello_reply = &hr;
         ldb_info("hello from %s (%s%s), last seq %llu, %llu waiting", who,
                  it->body->hello->client ? it->body->hello->client : "?",
-                 it->body->hello->send_only ? ", send only" : "",
-                 (unsigned long long)it->last_seq, (unsigned long long)it->mailbox_size);
+                 it->body->hello->send_only ? ", send only" : "", (unsigned long long)it->last_seq,
+                 (unsigned long long)it->mailbox_size);
         if (ldb_send_body(b, rid, rid_len, &body) == 0 && !it->body->hello->send_only)
             ldb_session_hello(b, who, rid, rid_len);
         return;
     }
-    case LIANDONG__V1__BODY__MSG_DELIVERY_ACK:
-        return; /* no answer */
+    case LIANDONG__V1__BODY__MSG_DELIVERY_ACK: return; /* no answer */
     default: {
         Liandong__V1__Ack ack = LIANDONG__V1__ACK__INIT;
         ack.envelope_id.data = it->o.id.bytes;

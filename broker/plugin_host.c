@@ -156,8 +156,8 @@ static int h_db_del(ld_plugin_ctx *ctx, ld_plugin_txn *t, uint32_t db, const voi
     return note_full(t, map_mdb(mdb_del(t->txn, dbi, &k, NULL)));
 }
 
-static int scan(MDB_txn *txn, MDB_dbi dbi, const void *from, size_t from_len,
-                const void *prefix, size_t prefix_len, ld_plugin_scan_fn fn, void *arg)
+static int scan(MDB_txn *txn, MDB_dbi dbi, const void *from, size_t from_len, const void *prefix,
+                size_t prefix_len, ld_plugin_scan_fn fn, void *arg)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, dbi, &cur);
@@ -197,8 +197,8 @@ static size_t ledger_key(char *buf, size_t cap, const char *plan, const char *ta
     return pl + 1 + tl;
 }
 
-static int h_ledger_get(ld_plugin_ctx *ctx, ld_plugin_txn *t, const char *plan,
-                        const char *task, const void **val, size_t *val_len)
+static int h_ledger_get(ld_plugin_ctx *ctx, ld_plugin_txn *t, const char *plan, const char *task,
+                        const void **val, size_t *val_len)
 {
     char kb[LDB_LEDGER_KEY_MAX];
     size_t kl = plan && task ? ledger_key(kb, sizeof kb, plan, task) : 0;
@@ -213,8 +213,8 @@ static int h_ledger_get(ld_plugin_ctx *ctx, ld_plugin_txn *t, const char *plan,
     return map_mdb(rc);
 }
 
-static int h_ledger_put(ld_plugin_ctx *ctx, ld_plugin_txn *t, const char *plan,
-                        const char *task, const void *val, size_t val_len)
+static int h_ledger_put(ld_plugin_ctx *ctx, ld_plugin_txn *t, const char *plan, const char *task,
+                        const void *val, size_t val_len)
 {
     char kb[LDB_LEDGER_KEY_MAX];
     size_t kl = plan && task ? ledger_key(kb, sizeof kb, plan, task) : 0;
@@ -396,8 +396,9 @@ static int load_one(struct ldb_broker *b, const ldb_plugin_conf *pc, struct ld_p
     }
     const ld_plugin_descriptor *d = dlsym(ctx->handle, LD_PLUGIN_SYMBOL);
     if (!d) {
-        snprintf(err, errlen, "plugin %s: %s does not export the symbol %s; is it a Liandong plugin?",
-                 pc->name, ctx->path, LD_PLUGIN_SYMBOL);
+        snprintf(err, errlen,
+                 "plugin %s: %s does not export the symbol %s; is it a Liandong plugin?", pc->name,
+                 ctx->path, LD_PLUGIN_SYMBOL);
         return LD_ERR_FORMAT;
     }
     if (d->abi_version != LD_PLUGIN_ABI_VERSION) {
@@ -408,8 +409,7 @@ static int load_one(struct ldb_broker *b, const ldb_plugin_conf *pc, struct ld_p
         return LD_ERR_FORMAT;
     }
     if (!d->name || !d->init) {
-        snprintf(err, errlen, "plugin %s: %s has no name or no init function", pc->name,
-                 ctx->path);
+        snprintf(err, errlen, "plugin %s: %s has no name or no init function", pc->name, ctx->path);
         return LD_ERR_FORMAT;
     }
     ctx->d = d;

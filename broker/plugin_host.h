@@ -12,14 +12,14 @@ struct ldb_broker;
 
 /* What plugins decided about one message (the ld_plugin_verdict). */
 struct ld_plugin_verdict {
-    int reason;          /* 0: not refused */
+    int reason; /* 0: not refused */
     char text[512];
-    char **recipients;   /* added recipients (owned) */
+    char **recipients; /* added recipients (owned) */
     size_t n_recipients, cap_recipients;
-    uint8_t *reply;      /* Ack.reply body (owned) */
+    uint8_t *reply; /* Ack.reply body (owned) */
     size_t reply_len;
     struct ldb_broker *broker;
-    int in_message;      /* refuse/add_recipient/set_reply allowed */
+    int in_message; /* refuse/add_recipient/set_reply allowed */
 };
 
 /* One write transaction as plugins see it. */

@@ -16,9 +16,7 @@ static int map_rc(int rc, const char *what)
     case MDB_SUCCESS: return LD_OK;
     case MDB_NOTFOUND: return LD_ERR_NOT_FOUND;
     case MDB_MAP_FULL: return LD_ERR_STORAGE_FULL;
-    default:
-        ldb_error("storage: %s: %s", what, mdb_strerror(rc));
-        return LD_ERR_STORAGE;
+    default: ldb_error("storage: %s: %s", what, mdb_strerror(rc)); return LD_ERR_STORAGE;
     }
 }
 
@@ -104,10 +102,9 @@ int ldb_store_open(const char *dir, size_t map_size, ldb_store **out, char *err,
     } else if (rc == 0) {
         uint32_t ver = 0;
         if (v.mv_size == 4)
-            ver = (uint32_t)rd_le64((const uint8_t[8]){((const uint8_t *)v.mv_data)[0],
-                                                      ((const uint8_t *)v.mv_data)[1],
-                                                      ((const uint8_t *)v.mv_data)[2],
-                                                      ((const uint8_t *)v.mv_data)[3]});
+            ver = (uint32_t)rd_le64((const uint8_t[8]){
+                ((const uint8_t *)v.mv_data)[0], ((const uint8_t *)v.mv_data)[1],
+                ((const uint8_t *)v.mv_data)[2], ((const uint8_t *)v.mv_data)[3]});
         if (ver != LDB_SCHEMA_VERSION) {
             snprintf(err, errlen,
                      "%s: storage schema version %u is not the one this broker knows (%u); "
@@ -207,8 +204,8 @@ int ldb_store_dedup_put(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, u
 
 #define MSG_HDR 12 /* u32 refs, i64 stored_at */
 
-int ldb_store_message_put(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id,
-                          const uint8_t *env, size_t len, uint32_t refs, int64_t at_ms)
+int ldb_store_message_put(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, const uint8_t *env,
+                          size_t len, uint32_t refs, int64_t at_ms)
 {
     MDB_val k = {LDW_ENVELOPE_ID_BYTES, (void *)id->bytes}, v = {MSG_HDR + len, NULL};
     int rc = mdb_put(txn, s->messages, &k, &v, MDB_RESERVE);
@@ -250,8 +247,8 @@ static int message_unref(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id)
     if (rc)
         return map_rc(rc, "read message");
     const uint8_t *p = v.mv_data;
-    uint32_t refs = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                    (uint32_t)p[3] << 24;
+    uint32_t refs =
+        (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
     if (refs <= 1)
         return map_rc(mdb_del(txn, s->messages, &k, NULL), "delete message");
     /* Copy-on-write: rewrite the value with the decremented count. */
@@ -323,8 +320,7 @@ int ldb_store_mailbox_put(ldb_store *s, MDB_txn *txn, const char *recipient,
     return LD_OK;
 }
 
-int ldb_store_mailbox_ack(ldb_store *s, MDB_txn *txn, const char *recipient,
-                          uint64_t delivery_id)
+int ldb_store_mailbox_ack(ldb_store *s, MDB_txn *txn, const char *recipient, uint64_t delivery_id)
 {
     uint8_t kb[LDB_MAILBOX_KEY_MAX];
     MDB_val k = {mailbox_key(kb, recipient, delivery_id), kb}, v;

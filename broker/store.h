@@ -54,8 +54,8 @@ int ldb_store_dedup_put(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, u
                         int64_t at_ms);
 
 /* Store the envelope once with its number of mailbox references. */
-int ldb_store_message_put(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id,
-                          const uint8_t *env, size_t len, uint32_t refs, int64_t at_ms);
+int ldb_store_message_put(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, const uint8_t *env,
+                          size_t len, uint32_t refs, int64_t at_ms);
 /* Borrow the stored envelope (valid until the txn ends). */
 int ldb_store_message_get(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id,
                           const uint8_t **env, size_t *len, int64_t *at_ms);
@@ -65,8 +65,7 @@ int ldb_store_mailbox_put(ldb_store *s, MDB_txn *txn, const char *recipient,
                           const ldw_envelope_id *id, uint64_t *delivery_id);
 /* Remove one entry (and the message when no mailbox refers to it any more).
  * LD_ERR_NOT_FOUND if there is no such entry (already acknowledged). */
-int ldb_store_mailbox_ack(ldb_store *s, MDB_txn *txn, const char *recipient,
-                          uint64_t delivery_id);
+int ldb_store_mailbox_ack(ldb_store *s, MDB_txn *txn, const char *recipient, uint64_t delivery_id);
 /* Call fn for up to limit entries with delivery id > after, in order.
  * fn returns 0 to go on, non-zero to stop. */
 typedef int (*ldb_mailbox_fn)(void *ctx, uint64_t delivery_id, const ldw_envelope_id *id);

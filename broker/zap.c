@@ -31,13 +31,12 @@ void ldb_zap_close(void **sock)
     }
 }
 
-static void reply(void *sock, const zmq_msg_t *version, const zmq_msg_t *reqid,
-                  const char *code, const char *text, const char *user)
+static void reply(void *sock, const zmq_msg_t *version, const zmq_msg_t *reqid, const char *code,
+                  const char *text, const char *user)
 {
     zmq_send(sock, zmq_msg_data((zmq_msg_t *)version), zmq_msg_size((zmq_msg_t *)version),
              ZMQ_SNDMORE);
-    zmq_send(sock, zmq_msg_data((zmq_msg_t *)reqid), zmq_msg_size((zmq_msg_t *)reqid),
-             ZMQ_SNDMORE);
+    zmq_send(sock, zmq_msg_data((zmq_msg_t *)reqid), zmq_msg_size((zmq_msg_t *)reqid), ZMQ_SNDMORE);
     zmq_send(sock, code, strlen(code), ZMQ_SNDMORE);
     zmq_send(sock, text, strlen(text), ZMQ_SNDMORE);
     zmq_send(sock, user, strlen(user), ZMQ_SNDMORE);

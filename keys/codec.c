@@ -13,8 +13,7 @@ void ldk_b64_encode(char *out, size_t outlen, const uint8_t *bin, size_t binlen)
     sodium_bin2base64(out, outlen, bin, binlen, B64_VARIANT);
 }
 
-void ldk_sign_public_format(const uint8_t sign_public[LDK_SIGN_PUBLIC_BYTES], char *out,
-                            size_t len)
+void ldk_sign_public_format(const uint8_t sign_public[LDK_SIGN_PUBLIC_BYTES], char *out, size_t len)
 {
     if (len < LDK_SIGN_PUBLIC_B64_LEN + 1) {
         if (len > 0)

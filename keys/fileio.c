@@ -65,8 +65,8 @@ int ldk_file_read(const char *path, int secure, size_t max, char **buf, size_t *
             if (cap >= max + 2) { /* n == max + 1 */
                 ldk_file_free(b, n, secure);
                 close(fd);
-                return ldk_seterr(err, errlen, LD_ERR_FORMAT, "%s: file too large (at most %zu bytes)",
-                                  path, max);
+                return ldk_seterr(err, errlen, LD_ERR_FORMAT,
+                                  "%s: file too large (at most %zu bytes)", path, max);
             }
             size_t ncap = cap * 2 > max + 2 ? max + 2 : cap * 2;
             char *nb = buf_alloc(ncap, secure);

@@ -22,7 +22,8 @@ int ldk_identity_generate(const char *id, const char *name, unsigned roles, ldk_
         return ldk_seterr(err, errlen, LD_ERR_INVALID, "the name of %s %s", id,
                           name == NULL ? "is missing" : why);
     if (roles & ~LDK_ROLES_ALL)
-        return ldk_seterr(err, errlen, LD_ERR_INVALID, "unknown role bits 0x%x", roles & ~LDK_ROLES_ALL);
+        return ldk_seterr(err, errlen, LD_ERR_INVALID, "unknown role bits 0x%x",
+                          roles & ~LDK_ROLES_ALL);
     if (sodium_init() < 0)
         return ldk_seterr(err, errlen, LD_ERR_CRYPTO, "libsodium failed to initialize");
 

@@ -54,13 +54,13 @@ typedef struct ldk_kv_reader {
     const char *path; /* for messages */
     char *p;          /* next unread byte (the buffer is tokenized in place) */
     char *end;
-    unsigned line;    /* line number of the last line returned */
+    unsigned line; /* line number of the last line returned */
 } ldk_kv_reader;
 
 enum ldk_kv_kind { LDK_KV_END = 0, LDK_KV_PAIR = 1, LDK_KV_SECTION = 2 };
 
 typedef struct ldk_kv_line {
-    int kind;          /* enum ldk_kv_kind */
+    int kind; /* enum ldk_kv_kind */
     unsigned line;
     const char *key;   /* pair: trimmed key; section: the name inside [ ] */
     const char *value; /* pair: trimmed value (may be empty) */
@@ -128,8 +128,8 @@ int ldk_secrets_match(const ldk_identity *ident, const char **which);
 
 /* ---- valid.c ------------------------------------------------------------ */
 
-#define LDK_ROLES_ALL                                                                      \
-    (LDK_ROLE_DEPARTMENT | LDK_ROLE_COORDINATOR | LDK_ROLE_SUPERVISION | LDK_ROLE_AUDITOR | \
+#define LDK_ROLES_ALL                                                                              \
+    (LDK_ROLE_DEPARTMENT | LDK_ROLE_COORDINATOR | LDK_ROLE_SUPERVISION | LDK_ROLE_AUDITOR |        \
      LDK_ROLE_ADMIN)
 
 /* Copy s into out for an error message: control bytes become '?', the copy

@@ -142,10 +142,10 @@ static int load(const char *path, int want_secret, ldk_identity **out, char *err
 
     int secret = looks_secret(buf, len);
     if (secret && (st.st_mode & 077) != 0) {
-        rc = ldk_seterr(err, errlen, LD_ERR_PERMISSION,
-                        "%s: secret key file is %s by group or others (mode %04o); run chmod 600 %s",
-                        path, (st.st_mode & 044) ? "readable" : "accessible",
-                        (unsigned)(st.st_mode & 07777), path);
+        rc = ldk_seterr(
+            err, errlen, LD_ERR_PERMISSION,
+            "%s: secret key file is %s by group or others (mode %04o); run chmod 600 %s", path,
+            (st.st_mode & 044) ? "readable" : "accessible", (unsigned)(st.st_mode & 07777), path);
         goto done;
     }
     if (want_secret && !secret) {
@@ -257,8 +257,9 @@ static int save(const ldk_identity *ident, const char *path, int secret, char *e
 
     ldk_buf b = {.secure = secret};
     if (secret)
-        ldk_buf_printf(&b, "# Liandong secret key file. Keep it private (mode 0600) and never\n"
-                           "# send it anywhere; give the matching .pub file to the broker operator.\n");
+        ldk_buf_printf(&b,
+                       "# Liandong secret key file. Keep it private (mode 0600) and never\n"
+                       "# send it anywhere; give the matching .pub file to the broker operator.\n");
     else
         ldk_buf_printf(&b, "# Liandong public key file: give it to the broker operator, who adds\n"
                            "# it to the roster with `liandong-keys roster add`.\n");

@@ -43,8 +43,8 @@ int ldk_kv_next(ldk_kv_reader *r, ldk_kv_line *out, char *err, size_t errlen)
         r->p = nl != NULL ? nl + 1 : r->end;
         r->line++;
         if (memchr(s, '\0', (size_t)(e - s)) != NULL)
-            return ldk_seterr(err, errlen, LD_ERR_FORMAT, "%s:%u: line contains a NUL byte", r->path,
-                              r->line);
+            return ldk_seterr(err, errlen, LD_ERR_FORMAT, "%s:%u: line contains a NUL byte",
+                              r->path, r->line);
         if (e > s && e[-1] == '\r')
             e--;
         char *t = trim(s, e);
@@ -69,8 +69,8 @@ int ldk_kv_next(ldk_kv_reader *r, ldk_kv_line *out, char *err, size_t errlen)
         out->key = trim(t, eq);
         out->value = trim(eq + 1, val_end);
         if (*out->key == '\0')
-            return ldk_seterr(err, errlen, LD_ERR_FORMAT, "%s:%u: missing key before '='",
-                              r->path, r->line);
+            return ldk_seterr(err, errlen, LD_ERR_FORMAT, "%s:%u: missing key before '='", r->path,
+                              r->line);
         out->kind = LDK_KV_PAIR;
         return LD_OK;
     }

@@ -7,8 +7,10 @@ static const struct {
     unsigned bit;
     const char *name;
 } roles[] = {
-    {LDK_ROLE_DEPARTMENT, "department"}, {LDK_ROLE_COORDINATOR, "coordinator"},
-    {LDK_ROLE_SUPERVISION, "supervision"}, {LDK_ROLE_AUDITOR, "auditor"},
+    {LDK_ROLE_DEPARTMENT, "department"},
+    {LDK_ROLE_COORDINATOR, "coordinator"},
+    {LDK_ROLE_SUPERVISION, "supervision"},
+    {LDK_ROLE_AUDITOR, "auditor"},
     {LDK_ROLE_ADMIN, "admin"},
 };
 

@@ -19,8 +19,7 @@ void ldk_roster_destroy(ldk_roster **r)
     *r = NULL;
 }
 
-int ldk_roster_add(ldk_roster *r, const ldk_identity *ident, int64_t now, char *err,
-                   size_t errlen)
+int ldk_roster_add(ldk_roster *r, const ldk_identity *ident, int64_t now, char *err, size_t errlen)
 {
     if (r == NULL || ident == NULL)
         return ldk_seterr(err, errlen, LD_ERR_INVALID, "no roster or identity");
@@ -81,8 +80,7 @@ const ldk_roster_entry *ldk_roster_find_active(const ldk_roster *r, const char *
     return NULL;
 }
 
-const ldk_roster_entry *ldk_roster_find_key(const ldk_roster *r, const char *id,
-                                            const char *key_id)
+const ldk_roster_entry *ldk_roster_find_key(const ldk_roster *r, const char *id, const char *key_id)
 {
     if (r == NULL || id == NULL || key_id == NULL)
         return NULL;

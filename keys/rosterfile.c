@@ -12,7 +12,7 @@
 enum { B_STATUS = LDK_PUBLIC_FIELDS, B_ADDED_AT, B_REVOKED_AT, B_COUNT };
 
 static const char *const block_fields[B_COUNT] = {
-    "id",           "name",   "roles",    "key_id", "sign_public",
+    "id",           "name",   "roles",    "key_id",     "sign_public",
     "curve_public", "status", "added_at", "revoked_at",
 };
 
@@ -58,8 +58,8 @@ static int finish_block(loader *L, char *err, size_t errlen)
         return ldk_seterr(err, errlen, LD_ERR_FORMAT, "%s:%u: revoked key lacks revoked_at",
                           L->path, L->block_line);
     if (!e.revoked && L->val[B_REVOKED_AT] != NULL)
-        return ldk_seterr(err, errlen, LD_ERR_FORMAT, "%s:%u: active key has a revoked_at",
-                          L->path, L->line[B_REVOKED_AT]);
+        return ldk_seterr(err, errlen, LD_ERR_FORMAT, "%s:%u: active key has a revoked_at", L->path,
+                          L->line[B_REVOKED_AT]);
     if (e.revoked && (rc = parse_time(L, B_REVOKED_AT, &e.revoked_at, err, errlen)) != LD_OK)
         return rc;
 
@@ -179,9 +179,9 @@ int ldk_roster_save(const ldk_roster *r, const char *path, char *err, size_t err
         const ldk_roster_entry *e = &r->entries[i];
         char added[LDK_TIME_LEN + 1], revoked[LDK_TIME_LEN + 1];
         int rc = ldk_identity_check_public(&e->pub, err, errlen);
-        if (rc == LD_OK && (ldk_time_format(e->added_at, added, sizeof added) != LD_OK ||
-                            (e->revoked &&
-                             ldk_time_format(e->revoked_at, revoked, sizeof revoked) != LD_OK)))
+        if (rc == LD_OK &&
+            (ldk_time_format(e->added_at, added, sizeof added) != LD_OK ||
+             (e->revoked && ldk_time_format(e->revoked_at, revoked, sizeof revoked) != LD_OK)))
             rc = ldk_seterr(err, errlen, LD_ERR_INVALID, "times of %s key %s are out of range",
                             e->pub.id, e->pub.key_id);
         if (rc != LD_OK) {

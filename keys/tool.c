@@ -179,13 +179,16 @@ static int cmd_gen(int argc, char **argv)
     if (optind < argc)
         return tool_usage("gen", "unexpected argument '%s'", argv[optind]);
     if (id == NULL || name == NULL || !have_role || out == NULL)
-        return tool_usage("gen", "missing %s", id == NULL     ? "--id"
-                                               : name == NULL ? "--name"
-                                               : !have_role   ? "--role"
-                                                              : "--out");
+        return tool_usage("gen", "missing %s",
+                          id == NULL     ? "--id"
+                          : name == NULL ? "--name"
+                          : !have_role   ? "--role"
+                                         : "--out");
     if (!ldk_id_valid(id))
-        return tool_usage("gen", "invalid --id '%s': use 1 to 64 of a-z 0-9 . _ -, starting with a "
-                                 "letter or digit", id);
+        return tool_usage("gen",
+                          "invalid --id '%s': use 1 to 64 of a-z 0-9 . _ -, starting with a "
+                          "letter or digit",
+                          id);
     if (roles == 0)
         return tool_usage("gen", "--role needs at least one role");
     return write_pair("gen", out, id, name, roles);
@@ -207,8 +210,10 @@ static const char broker_help[] =
 static int cmd_broker(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"out", required_argument, NULL, 'o'}, {"id", required_argument, NULL, 'i'},
-        {"name", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'},
+        {"out", required_argument, NULL, 'o'},
+        {"id", required_argument, NULL, 'i'},
+        {"name", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *id = "broker", *name = "Liandong broker", *out = NULL;
@@ -227,8 +232,10 @@ static int cmd_broker(int argc, char **argv)
     if (out == NULL)
         return tool_usage("broker", "missing --out");
     if (!ldk_id_valid(id))
-        return tool_usage("broker", "invalid --id '%s': use 1 to 64 of a-z 0-9 . _ -, starting "
-                                    "with a letter or digit", id);
+        return tool_usage("broker",
+                          "invalid --id '%s': use 1 to 64 of a-z 0-9 . _ -, starting "
+                          "with a letter or digit",
+                          id);
     return write_pair("broker", out, id, name, 0);
 }
 

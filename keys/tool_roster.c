@@ -55,8 +55,8 @@ static const char list_help[] =
 
 /* Parse the options of a roster subcommand. Returns -1 to go on, else an
  * exit status. */
-static int parse_opts(const char *cmd, const char *help, int argc, char **argv,
-                      const char **roster, const char **arg, const char *argname, int *json)
+static int parse_opts(const char *cmd, const char *help, int argc, char **argv, const char **roster,
+                      const char **arg, const char *argname, int *json)
 {
     static const struct option opts[] = {
         {"roster", required_argument, NULL, 'r'}, {"pub", required_argument, NULL, 'p'},
@@ -258,9 +258,8 @@ static json_t *entry_json(const ldk_roster_entry *e)
     ldk_sign_public_format(e->pub.sign_public, sp, sizeof sp);
     return json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:s, s:s}", "id", e->pub.id, "name",
                      e->pub.name, "roles", jroles, "key_id", e->pub.key_id, "status",
-                     e->revoked ? "revoked" : "active", "added_at",
-                     time_or_null(e->added_at, 1), "revoked_at",
-                     time_or_null(e->revoked_at, e->revoked), "sign_public", sp,
+                     e->revoked ? "revoked" : "active", "added_at", time_or_null(e->added_at, 1),
+                     "revoked_at", time_or_null(e->revoked_at, e->revoked), "sign_public", sp,
                      "curve_public", e->pub.curve_public);
 }
 

@@ -96,8 +96,8 @@ int ldk_identity_check_public(const ldk_identity *ident, char *err, size_t errle
     char kid[LDK_KEY_ID_LEN + 1];
     ldk_key_id_compute(ident->sign_public, kid);
     if (strcmp(kid, ident->key_id) != 0)
-        return ldk_seterr(err, errlen, LD_ERR_INVALID, "key_id of %s does not match its sign_public",
-                          ident->id);
+        return ldk_seterr(err, errlen, LD_ERR_INVALID,
+                          "key_id of %s does not match its sign_public", ident->id);
     if (memchr(ident->curve_public, '\0', sizeof ident->curve_public) == NULL ||
         !ldk_z85_key_valid(ident->curve_public))
         return ldk_seterr(err, errlen, LD_ERR_INVALID, "curve_public of %s is not a Z85 key",

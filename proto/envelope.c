@@ -49,8 +49,7 @@ int ldw_envelope_seal(const ldw_header_fields *f, const uint8_t *body, size_t bo
                       const uint8_t sign_secret[LDW_SIGN_SECRET_BYTES], uint8_t **out,
                       size_t *out_len, ldw_envelope_id *id_out)
 {
-    if (!f || !f->sender || !f->key_id || (!body && body_len) || !sign_secret || !out ||
-        !out_len)
+    if (!f || !f->sender || !f->key_id || (!body && body_len) || !sign_secret || !out || !out_len)
         return LD_ERR_INVALID;
 
     Liandong__V1__Header hdr = LIANDONG__V1__HEADER__INIT;

@@ -168,7 +168,6 @@ static void stop_broker(struct demo *d)
     d->broker = 0;
 }
 
-
 static int make_identities(struct demo *d)
 {
     char err[LDK_ERR_MAX];
@@ -312,8 +311,8 @@ static int department_works(struct demo *d, size_t who, int quiet)
     if (!quiet) {
         say("  %-16s ", p->id);
         ld_cli_pad(stdout, p->name, 28);
-        say(" %2d assigned (%d lead, %d support), %2d accepted, %2d reported\n", n,
-            p->lead_tasks, p->support_tasks, accepted, reported);
+        say(" %2d assigned (%d lead, %d support), %2d accepted, %2d reported\n", n, p->lead_tasks,
+            p->support_tasks, accepted, reported);
     }
     ld_client_destroy(&c);
     (void)other;
@@ -341,15 +340,16 @@ static int show_ledger(struct demo *d, const char *as, const ld_ledger_query *q)
 
 static void demo_usage(FILE *f)
 {
-    fprintf(f, "Usage: liandong demo [--keep] [--verbose]\n"
-               "\n"
-               "Run 牡政发〔2022〕21号 (28 tasks) through a real broker with the plans plugin on an\n"
-               "ephemeral loopback port, with a temporary data directory and a simulated clock:\n"
-               "publish, assignments, acceptance, reports, a broker restart, a department that\n"
-               "connects late, and the ledger.\n"
-               "\n"
-               "  --keep      keep the temporary directory (keys, roster, LMDB data)\n"
-               "  --verbose   show the broker's log\n");
+    fprintf(f,
+            "Usage: liandong demo [--keep] [--verbose]\n"
+            "\n"
+            "Run 牡政发〔2022〕21号 (28 tasks) through a real broker with the plans plugin on an\n"
+            "ephemeral loopback port, with a temporary data directory and a simulated clock:\n"
+            "publish, assignments, acceptance, reports, a broker restart, a department that\n"
+            "connects late, and the ledger.\n"
+            "\n"
+            "  --keep      keep the temporary directory (keys, roster, LMDB data)\n"
+            "  --verbose   show the broker's log\n");
 }
 
 static int run(struct demo *d)
@@ -401,8 +401,8 @@ static int run(struct demo *d)
     if (!c)
         return 1;
     ld_ack ack;
-    if (ld_client_plan_publish(c, "ir-2022.yaml", ld_demo_plan_yaml, ld_demo_plan_yaml_len,
-                               &ack) != LD_OK) {
+    if (ld_client_plan_publish(c, "ir-2022.yaml", ld_demo_plan_yaml, ld_demo_plan_yaml_len, &ack) !=
+        LD_OK) {
         fprintf(stderr, "liandong: demo: publish: %s\n", ld_client_last_error(c));
         ld_client_destroy(&c);
         return 1;
@@ -425,8 +425,9 @@ static int run(struct demo *d)
     sr.progress = 100;
     int rc = ld_client_status_report(c, &sr, NULL);
     if (rc != LD_ERR_REFUSED) {
-        fprintf(stderr, "liandong: demo: a report on another department's task was not refused "
-                        "(%s)\n",
+        fprintf(stderr,
+                "liandong: demo: a report on another department's task was not refused "
+                "(%s)\n",
                 ld_strerror(rc));
         ld_client_destroy(&c);
         return 1;
@@ -475,8 +476,8 @@ static int run(struct demo *d)
     if (!c)
         return 1;
     ld_client_destroy(&c);
-    say("  %s has %llu acceptances and reports from the departments in its mailbox\n",
-        office->name, (unsigned long long)si.mailbox_size);
+    say("  %s has %llu acceptances and reports from the departments in its mailbox\n", office->name,
+        (unsigned long long)si.mailbox_size);
     ld_ledger_query q;
     memset(&q, 0, sizeof q);
     q.plan = d->cast.plan_id;

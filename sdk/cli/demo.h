@@ -15,9 +15,9 @@ extern const size_t ld_demo_departments_yaml_len;
 /* The principals a plan names, each once, in order of first mention. */
 typedef struct demo_principal {
     char id[65];
-    char name[257];  /* from departments.yaml; the id if it has no entry */
-    unsigned roles;  /* LDK_ROLE_* */
-    int lead_tasks;  /* tasks where it leads */
+    char name[257]; /* from departments.yaml; the id if it has no entry */
+    unsigned roles; /* LDK_ROLE_* */
+    int lead_tasks; /* tasks where it leads */
     int support_tasks;
 } demo_principal;
 

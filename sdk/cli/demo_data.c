@@ -50,8 +50,7 @@ static demo_principal *add(demo_cast *c, const char *id, unsigned role)
 }
 
 /* Add every id of a sequence node; count tasks when *count is given. */
-static int add_list(demo_cast *c, yaml_document_t *d, yaml_node_t *seq, unsigned role,
-                    int lead)
+static int add_list(demo_cast *c, yaml_document_t *d, yaml_node_t *seq, unsigned role, int lead)
 {
     if (!seq || seq->type != YAML_SEQUENCE_NODE)
         return 0;
@@ -104,8 +103,8 @@ int demo_cast_load(demo_cast *c, char *err, size_t errlen)
     yaml_node_t *tasks = get(&d, root, "tasks");
     if (!tasks || tasks->type != YAML_SEQUENCE_NODE)
         goto out;
-    for (yaml_node_item_t *i = tasks->data.sequence.items.start;
-         i < tasks->data.sequence.items.top; i++) {
+    for (yaml_node_item_t *i = tasks->data.sequence.items.start; i < tasks->data.sequence.items.top;
+         i++) {
         yaml_node_t *t = yaml_document_get_node(&d, *i);
         c->n_tasks++;
         if (add_list(c, &d, get(&d, t, "lead"), LDK_ROLE_DEPARTMENT, 1) ||

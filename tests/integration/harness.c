@@ -43,9 +43,8 @@ void th_env_init(th_env *e)
     snprintf(e->broker_pub, sizeof e->broker_pub, "%s/broker.pub", e->keys);
     assert_int_equal(mkdir(e->keys, 0700), 0);
     char err[LDK_ERR_MAX];
-    assert_int_equal(ldk_identity_generate("broker", "Liandong broker", 0, &e->broker, err,
-                                           sizeof err),
-                     LD_OK);
+    assert_int_equal(
+        ldk_identity_generate("broker", "Liandong broker", 0, &e->broker, err, sizeof err), LD_OK);
     assert_int_equal(ldk_identity_save_secret(e->broker, e->broker_secret, err, sizeof err), LD_OK);
     assert_int_equal(ldk_identity_save_public(e->broker, e->broker_pub, err, sizeof err), LD_OK);
     ldk_roster *r;
@@ -218,8 +217,8 @@ void th_raw_send_body(th_raw *r, const ldk_identity *signer, const char *sender,
                       int64_t sent_at_ms, const Liandong__V1__Body *body, ldw_envelope_id *id_out,
                       uint8_t **bytes_out, size_t *len_out)
 {
-    ldw_header_fields h = {.sender = sender, .key_id = signer->key_id, .seq = seq,
-                           .sent_at_ms = sent_at_ms};
+    ldw_header_fields h = {
+        .sender = sender, .key_id = signer->key_id, .seq = seq, .sent_at_ms = sent_at_ms};
     uint8_t *buf;
     size_t len;
     assert_int_equal(ldw_envelope_seal_body(&h, body, signer->sign_secret, &buf, &len, id_out),

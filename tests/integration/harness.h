@@ -14,20 +14,20 @@
 #define TH_MAX_IDS 16
 
 typedef struct th_env {
-    char dir[256];         /* temporary root */
-    char keys[300];        /* dir/keys */
-    char data[300];        /* dir/data */
-    char roster[300];      /* dir/roster */
+    char dir[256];    /* temporary root */
+    char keys[300];   /* dir/keys */
+    char data[300];   /* dir/data */
+    char roster[300]; /* dir/roster */
     char broker_secret[400];
     char broker_pub[400];
     char ready[400];
-    char endpoint[256];    /* empty until the first start */
+    char endpoint[256]; /* empty until the first start */
     pid_t pid;
     ldk_identity *broker;
     ldk_identity *ids[TH_MAX_IDS];
     size_t n_ids;
     void *zctx;
-    void *socks[64];       /* raw client sockets still open (closed at fini) */
+    void *socks[64]; /* raw client sockets still open (closed at fini) */
 } th_env;
 
 /* Create the directory, broker keys and an empty roster. */
@@ -51,7 +51,7 @@ void th_broker_reload(th_env *e);
 /* ---- raw client ---- */
 typedef struct th_raw {
     th_env *env;
-    ldk_identity *id;      /* signs with this identity */
+    ldk_identity *id; /* signs with this identity */
     void *sock;
     uint64_t seq;
 } th_raw;

@@ -284,8 +284,8 @@ static void test_refusals(void **state)
     /* Bad signature: our sender and key id, signed with another key. */
     ldk_identity *forger;
     char err[LDK_ERR_MAX];
-    assert_int_equal(ldk_identity_generate(GXJ, "伪造", LDK_ROLE_DEPARTMENT, &forger, err, sizeof err),
-                     LD_OK);
+    assert_int_equal(
+        ldk_identity_generate(GXJ, "伪造", LDK_ROLE_DEPARTMENT, &forger, err, sizeof err), LD_OK);
     memcpy(forger->key_id, f->gxj->key_id, sizeof forger->key_id);
     th_raw_send_body(&a, forger, GXJ, 1, ldw_now_ms(), &body, NULL, NULL, NULL);
     expect_nack(&a, LIANDONG__V1__REASON_CODE__BAD_SIGNATURE);
@@ -596,8 +596,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sequence_continues_after_hello, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_full_keeps_serving, setup, teardown),
         cmocka_unit_test_setup_teardown(test_simulated_clock, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_several_connections_of_one_principal, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_several_connections_of_one_principal, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

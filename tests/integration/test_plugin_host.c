@@ -67,10 +67,9 @@ static char *broker_must_fail(fixture *f)
     if (pid == 0) {
         int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(fd, 2);
-        execl(LD_BROKER_BIN, LD_BROKER_BIN, "--config", f->config, "--listen",
-              "tcp://127.0.0.1:*", "--data-dir", f->env.data, "--roster", f->env.roster, "--key",
-              f->env.broker_secret, "--ready-file", f->env.ready, "--log-level", "warn",
-              (char *)NULL);
+        execl(LD_BROKER_BIN, LD_BROKER_BIN, "--config", f->config, "--listen", "tcp://127.0.0.1:*",
+              "--data-dir", f->env.data, "--roster", f->env.roster, "--key", f->env.broker_secret,
+              "--ready-file", f->env.ready, "--log-level", "warn", (char *)NULL);
         _exit(127);
     }
     int st = 0;
@@ -136,11 +135,12 @@ static void test_init_failure_stops_broker(void **state)
 {
     fixture *f = *state;
     /* A good plugin first: nothing may start half-way. */
-    write_config(f, "  - {name: recorder, path: " PLUGIN("recorder") "}\n"
-                    "  - name: failing\n"
-                    "    path: " PLUGIN("init_fails") "\n"
-                    "    config:\n"
-                    "      reason: 测试\n");
+    write_config(f, "  - {name: recorder, path: " PLUGIN(
+                        "recorder") "}\n"
+                                    "  - name: failing\n"
+                                    "    path: " PLUGIN("init_fails") "\n"
+                                                                      "    config:\n"
+                                                                      "      reason: 测试\n");
     char *err = broker_must_fail(f);
     expect_contains(err, PLUGIN("init_fails"));
     expect_contains(err, "init failed: the test plugin refuses to start");
@@ -162,7 +162,8 @@ static char *expect_ack_reply(th_raw *r)
         fail_msg("Nack %d: %s", b->nack->code, b->nack->text);
     assert_int_equal(b->msg_case, LIANDONG__V1__BODY__MSG_ACK);
     assert_true(b->ack->reply.len > 0);
-    Liandong__V1__Body *rb = liandong__v1__body__unpack(NULL, b->ack->reply.len, b->ack->reply.data);
+    Liandong__V1__Body *rb =
+        liandong__v1__body__unpack(NULL, b->ack->reply.len, b->ack->reply.data);
     assert_non_null(rb);
     assert_int_equal(rb->msg_case, LIANDONG__V1__BODY__MSG_DIRECT);
     char *text = strdup(rb->direct->text);
@@ -190,9 +191,9 @@ static char *next_delivery(th_raw *r, char *sender, size_t sender_len)
         th_body_free(b);
     assert_non_null(b);
     ldw_opened o;
-    assert_int_equal(ldw_envelope_open(b->delivery->envelope.data, b->delivery->envelope.len, &o,
-                                       NULL, 0),
-                     LD_OK);
+    assert_int_equal(
+        ldw_envelope_open(b->delivery->envelope.data, b->delivery->envelope.len, &o, NULL, 0),
+        LD_OK);
     assert_int_equal(b->delivery->sender_sign_public.len, 32);
     assert_int_equal(ldw_envelope_verify(&o, b->delivery->sender_sign_public.data), LD_OK);
     snprintf(sender, sender_len, "%s", o.hdr->sender);
@@ -211,9 +212,11 @@ static char *next_delivery(th_raw *r, char *sender, size_t sender_len)
 static void test_recorder_plugin(void **state)
 {
     fixture *f = *state;
-    write_config(f, "  - name: recorder\n"
-                    "    path: " PLUGIN("recorder") "\n"
-                    "    config: {copy_to: mdj.zf.bgs, notify_after_ms: 1700000000000}\n");
+    write_config(
+        f, "  - name: recorder\n"
+           "    path: " PLUGIN(
+               "recorder") "\n"
+                           "    config: {copy_to: mdj.zf.bgs, notify_after_ms: 1700000000000}\n");
     const char *extra[] = {"--config", f->config, "--simulated-clock=2023-01-01", NULL};
     th_broker_start(&f->env, extra);
     th_raw a, b, c;

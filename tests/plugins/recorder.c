@@ -59,8 +59,7 @@ static int bump(struct state *s, ld_plugin_txn *txn, const char *key)
     const void *v;
     size_t vl;
     long long n = 0;
-    if (s->host->db_get(s->ctx, txn, s->db, key, strlen(key), &v, &vl) == LD_OK &&
-        vl == sizeof n)
+    if (s->host->db_get(s->ctx, txn, s->db, key, strlen(key), &v, &vl) == LD_OK && vl == sizeof n)
         memcpy(&n, v, sizeof n);
     n++;
     return s->host->db_put(s->ctx, txn, s->db, key, strlen(key), &n, sizeof n);

@@ -142,10 +142,8 @@ static void test_parse_time(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_config),
-        cmocka_unit_test(test_errors_name_file_and_line),
-        cmocka_unit_test(test_plugins),
-        cmocka_unit_test(test_missing_required),
+        cmocka_unit_test(test_full_config), cmocka_unit_test(test_errors_name_file_and_line),
+        cmocka_unit_test(test_plugins),     cmocka_unit_test(test_missing_required),
         cmocka_unit_test(test_parse_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,8 +37,8 @@ static int seal_direct(const char *text, uint64_t seq, uint8_t **out, size_t *le
     d.text = (char *)text;
     body.msg_case = LIANDONG__V1__BODY__MSG_DIRECT;
     body.direct = &d;
-    ldw_header_fields h = {.sender = "mdj.gxj", .key_id = "0011223344556677", .seq = seq,
-                           .sent_at_ms = 1700000000000};
+    ldw_header_fields h = {
+        .sender = "mdj.gxj", .key_id = "0011223344556677", .seq = seq, .sent_at_ms = 1700000000000};
     return ldw_envelope_seal_body(&h, &body, sk, out, len, id);
 }
 
@@ -180,9 +180,12 @@ static void test_reason_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip),         cmocka_unit_test(test_id_definition),
-        cmocka_unit_test(test_tampered_body_fails), cmocka_unit_test(test_wrong_key_fails),
-        cmocka_unit_test(test_garbage_is_malformed), cmocka_unit_test(test_rfc8032_vector),
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_id_definition),
+        cmocka_unit_test(test_tampered_body_fails),
+        cmocka_unit_test(test_wrong_key_fails),
+        cmocka_unit_test(test_garbage_is_malformed),
+        cmocka_unit_test(test_rfc8032_vector),
         cmocka_unit_test(test_reason_names),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

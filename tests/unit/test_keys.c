@@ -415,9 +415,13 @@ static void test_malformed_key_files(void **state)
         {{.sign_secret = "AAAA"}, LD_ERR_FORMAT, ":8:", "sign_secret"},
         {{.sign_secret = other_ss}, LD_ERR_FORMAT, ":8:", "sign_secret does not match"},
         {{.sign_secret = bad_seed}, LD_ERR_FORMAT, ":8:", "sign_secret does not match"},
-        {{.curve_secret = other->curve_secret}, LD_ERR_FORMAT, ":9:",
+        {{.curve_secret = other->curve_secret},
+         LD_ERR_FORMAT,
+         ":9:",
          "curve_secret does not match"},
-        {{.curve_secret = "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~"}, LD_ERR_FORMAT, ":9:",
+        {{.curve_secret = "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~"},
+         LD_ERR_FORMAT,
+         ":9:",
          "curve_secret"},
         {{.curve_secret = "DEL"}, LD_ERR_FORMAT, ": has sign_secret but no curve_secret", ""},
     };
@@ -430,8 +434,7 @@ static void test_malformed_key_files(void **state)
     write_text(path_of("leak.secret"), text, 0600);
     ldk_identity *x;
     char err[LDK_ERR_MAX];
-    assert_int_equal(ldk_identity_load(path_of("leak.secret"), &x, err, sizeof err),
-                     LD_ERR_FORMAT);
+    assert_int_equal(ldk_identity_load(path_of("leak.secret"), &x, err, sizeof err), LD_ERR_FORMAT);
     assert_null(strstr(err, other_ss));
     assert_null(strstr(err, base_ss));
 
@@ -459,15 +462,13 @@ static void test_generate_rejects(void **state)
     assert_non_null(strstr(err, "invalid id"));
     assert_int_equal(ldk_identity_generate("ok", "a\nb", 0, &x, err, sizeof err), LD_ERR_INVALID);
     assert_int_equal(ldk_identity_generate("ok", "\xff", 0, &x, err, sizeof err), LD_ERR_INVALID);
-    assert_int_equal(ldk_identity_generate("ok", " lead", 0, &x, err, sizeof err),
-                     LD_ERR_INVALID);
+    assert_int_equal(ldk_identity_generate("ok", " lead", 0, &x, err, sizeof err), LD_ERR_INVALID);
     assert_int_equal(ldk_identity_generate("ok", "n", 1u << 7, &x, err, sizeof err),
                      LD_ERR_INVALID);
     char longname[LDK_NAME_MAX + 2];
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
-    assert_int_equal(ldk_identity_generate("ok", longname, 0, &x, err, sizeof err),
-                     LD_ERR_INVALID);
+    assert_int_equal(ldk_identity_generate("ok", longname, 0, &x, err, sizeof err), LD_ERR_INVALID);
     longname[LDK_NAME_MAX] = '\0';
     assert_int_equal(ldk_identity_generate("ok", longname, 0, &x, err, sizeof err), LD_OK);
     ldk_identity_destroy(&x);
@@ -528,8 +529,8 @@ static void test_id_valid(void **state)
     assert_true(ldk_id_valid(max));
     max[LDK_ID_MAX] = 'a';
     max[LDK_ID_MAX + 1] = '\0';
-    const char *bad[] = {"", ".a", "-a", "_a", "A", "mdjGxj", "a b", "mdj/gxj", "中文",
-                         "a\n", "a:b", max};
+    const char *bad[] = {"",    ".a",      "-a",   "_a",  "A",   "mdjGxj",
+                         "a b", "mdj/gxj", "中文", "a\n", "a:b", max};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (ldk_id_valid(bad[i]))
             fail_msg("\"%s\" should be invalid", bad[i]);
@@ -539,8 +540,9 @@ static void test_id_valid(void **state)
 static void test_utf8_valid(void **state)
 {
     (void)state;
-    const char *good[] = {"", "abc", GXJ_NAME, "市政府督查室（专班）", "\xf0\x9f\x98\x80",
-                          "\xc2\xa0", "\xef\xbf\xbd", "\xf4\x8f\xbf\xbf"};
+    const char *good[] = {
+        "",         "abc",          GXJ_NAME,          "市政府督查室（专班）", "\xf0\x9f\x98\x80",
+        "\xc2\xa0", "\xef\xbf\xbd", "\xf4\x8f\xbf\xbf"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         if (!ldk_utf8_valid(good[i]))
             fail_msg("good[%zu] rejected", i);
@@ -589,10 +591,18 @@ static void test_times(void **state)
     assert_int_equal(ldk_time_format(t, buf, sizeof buf), LD_OK);
     assert_string_equal(buf, "9999-12-31T23:59:59Z");
     assert_int_equal(ldk_time_format(t + 1, buf, sizeof buf), LD_ERR_INVALID);
-    const char *bad[] = {"2025-02-29T00:00:00Z", "2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z",
-                         "2026-11-27 03:32:25Z", "2026-11-27T03:32:25",  "2026-11-27T03:32:25+08:00",
-                         "2026-11-27T24:00:00Z", "2026-11-27T03:60:00Z", "2026-11-27T03:32:25.5Z",
-                         "2026-11-27t03:32:25z", "",                     "2026-1-27T03:32:25Z",
+    const char *bad[] = {"2025-02-29T00:00:00Z",
+                         "2026-02-30T00:00:00Z",
+                         "2026-13-01T00:00:00Z",
+                         "2026-11-27 03:32:25Z",
+                         "2026-11-27T03:32:25",
+                         "2026-11-27T03:32:25+08:00",
+                         "2026-11-27T24:00:00Z",
+                         "2026-11-27T03:60:00Z",
+                         "2026-11-27T03:32:25.5Z",
+                         "2026-11-27t03:32:25z",
+                         "",
+                         "2026-1-27T03:32:25Z",
                          "1969-12-31T23:59:59Z"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (ldk_time_parse(bad[i], &t) != LD_ERR_FORMAT)
@@ -755,7 +765,8 @@ static void expect_roster_error(const char *text, int code, const char *where, c
     char err[LDK_ERR_MAX] = "";
     int rc = ldk_roster_load(p, &r, err, sizeof err);
     if (rc != code)
-        fail_msg("expected %s, got %s (%s) for:\n%s", ld_strerror(code), ld_strerror(rc), err, text);
+        fail_msg("expected %s, got %s (%s) for:\n%s", ld_strerror(code), ld_strerror(rc), err,
+                 text);
     assert_null(r);
     char loc[300];
     snprintf(loc, sizeof loc, "%s%s", p, where);
@@ -791,8 +802,7 @@ static void test_roster_malformed(void **state)
     assert_int_equal(r->count, 1);
     ldk_roster_destroy(&r);
 
-    assert_int_equal(ldk_roster_load(path_of("none.conf"), &r, err, sizeof err),
-                     LD_ERR_NOT_FOUND);
+    assert_int_equal(ldk_roster_load(path_of("none.conf"), &r, err, sizeof err), LD_ERR_NOT_FOUND);
     assert_null(r);
 
     expect_roster_error("# roster\nid = mdj.a\n", LD_ERR_FORMAT, ":2:", "before the first [key]");

@@ -80,19 +80,19 @@ typedef struct ld_plugin_verdict ld_plugin_verdict; /* decisions on the current 
 
 /* The message being processed. All pointers borrowed until on_message returns. */
 typedef struct ld_plugin_message {
-    uint32_t size;            /* sizeof(ld_plugin_message) of the host; fields only grow */
-    const char *sender;       /* principal id (authenticated) */
+    uint32_t size;      /* sizeof(ld_plugin_message) of the host; fields only grow */
+    const char *sender; /* principal id (authenticated) */
     const char *key_id;
     uint64_t seq;
-    int64_t sent_at_ms;       /* sender's wall clock */
+    int64_t sent_at_ms;         /* sender's wall clock */
     const uint8_t *envelope_id; /* 16 bytes */
-    const uint8_t *envelope;  /* the envelope as received (signature verified) */
+    const uint8_t *envelope;    /* the envelope as received (signature verified) */
     size_t envelope_len;
-    const uint8_t *body;      /* serialized liandong.v1.Body */
+    const uint8_t *body; /* serialized liandong.v1.Body */
     size_t body_len;
-    uint32_t body_case;       /* field number of the Body.msg oneof member */
-    unsigned sender_roles;    /* LD_ROLE_* bits */
-    int64_t now_ms;           /* broker business clock */
+    uint32_t body_case;    /* field number of the Body.msg oneof member */
+    unsigned sender_roles; /* LD_ROLE_* bits */
+    int64_t now_ms;        /* broker business clock */
 } ld_plugin_message;
 
 /* A roster entry. Strings borrowed until the hook returns. */
@@ -106,16 +106,16 @@ typedef struct ld_principal_info {
 /* An envelope the broker refused, by its own checks or a plugin's. Borrowed
  * until on_refused returns. */
 typedef struct ld_plugin_refusal {
-    uint32_t size;              /* sizeof(ld_plugin_refusal) of the host */
-    const char *connection;     /* principal the connection authenticated as */
-    const uint8_t *frame;       /* the frame as received (NULL if over the size limit) */
-    size_t frame_len;           /* its length (also when frame is NULL) */
+    uint32_t size;          /* sizeof(ld_plugin_refusal) of the host */
+    const char *connection; /* principal the connection authenticated as */
+    const uint8_t *frame;   /* the frame as received (NULL if over the size limit) */
+    size_t frame_len;       /* its length (also when frame is NULL) */
     /* The envelope's fields when it parsed, else NULL. sender, key_id and
      * seq come from an unverified header unless signature_ok. */
     const ld_plugin_message *message;
     int signature_ok;
-    int reason;                 /* liandong.v1.ReasonCode */
-    const char *text;           /* the sentence sent in the Nack */
+    int reason;       /* liandong.v1.ReasonCode */
+    const char *text; /* the sentence sent in the Nack */
     int64_t now_ms;
 } ld_plugin_refusal;
 
@@ -166,8 +166,7 @@ typedef struct ld_host {
                       const void **val, size_t *val_len);
     int (*ledger_put)(ld_plugin_ctx *ctx, ld_plugin_txn *txn, const char *plan, const char *task,
                       const void *val, size_t val_len);
-    int (*ledger_del)(ld_plugin_ctx *ctx, ld_plugin_txn *txn, const char *plan,
-                      const char *task);
+    int (*ledger_del)(ld_plugin_ctx *ctx, ld_plugin_txn *txn, const char *plan, const char *task);
     /* Each task of plan (all plans if plan is NULL or ""), in (plan, task)
      * byte order (ir-2.1.10 sorts before ir-2.1.2); key is "plan\0task". Do
      * not write to the ledger from fn. Values as for ledger_get. */

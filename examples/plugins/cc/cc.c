@@ -60,8 +60,8 @@ static int parse_rules(struct cc *s, yaml_document_t *d, yaml_node_t *root, char
                 return -1;
             }
             struct rule *rule = &s->rules[s->n_rules++];
-            for (yaml_node_pair_t *q = r->data.mapping.pairs.start;
-                 q < r->data.mapping.pairs.top; q++) {
+            for (yaml_node_pair_t *q = r->data.mapping.pairs.start; q < r->data.mapping.pairs.top;
+                 q++) {
                 const char *k = scalar(d, q->key);
                 yaml_node_t *val = yaml_document_get_node(d, q->value);
                 if (k && strcmp(k, "to") == 0 && scalar(d, q->value)) {

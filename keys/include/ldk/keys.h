@@ -24,14 +24,14 @@
 
 #include "liandong/error.h"
 
-#define LDK_ID_MAX 64          /* principal id: [a-z0-9._-], 1..64 bytes */
-#define LDK_NAME_MAX 256       /* display name, UTF-8 bytes */
-#define LDK_KEY_ID_LEN 16      /* hex characters */
-#define LDK_Z85_KEY_LEN 40     /* Z85 text of a 32-byte CURVE key */
+#define LDK_ID_MAX 64      /* principal id: [a-z0-9._-], 1..64 bytes */
+#define LDK_NAME_MAX 256   /* display name, UTF-8 bytes */
+#define LDK_KEY_ID_LEN 16  /* hex characters */
+#define LDK_Z85_KEY_LEN 40 /* Z85 text of a 32-byte CURVE key */
 #define LDK_SIGN_PUBLIC_BYTES 32
 #define LDK_SIGN_SECRET_BYTES 64
 #define LDK_SIGN_PUBLIC_B64_LEN 44 /* base64 text of sign_public */
-#define LDK_ERR_MAX 512        /* a good size for err buffers */
+#define LDK_ERR_MAX 512            /* a good size for err buffers */
 
 /* Roles, as a bit mask. */
 enum ldk_role {
@@ -66,8 +66,8 @@ typedef struct ldk_identity {
     uint8_t sign_public[LDK_SIGN_PUBLIC_BYTES];
     char curve_public[LDK_Z85_KEY_LEN + 1];
     /* NULL when only the public part is loaded. */
-    uint8_t *sign_secret;   /* LDK_SIGN_SECRET_BYTES, sodium_malloc */
-    char *curve_secret;     /* LDK_Z85_KEY_LEN + 1, sodium_malloc, NUL-terminated */
+    uint8_t *sign_secret; /* LDK_SIGN_SECRET_BYTES, sodium_malloc */
+    char *curve_secret;   /* LDK_Z85_KEY_LEN + 1, sodium_malloc, NUL-terminated */
 } ldk_identity;
 
 /* Generate fresh Ed25519 and CURVE key pairs. id must be valid, name valid
@@ -126,10 +126,10 @@ int ldk_time_parse(const char *s, int64_t *t);
  * temporary file in the same directory, fsync, rename).
  */
 typedef struct ldk_roster_entry {
-    ldk_identity pub;      /* sign_secret and curve_secret are NULL */
-    int revoked;           /* 0 active, 1 revoked */
-    int64_t added_at;      /* Unix seconds */
-    int64_t revoked_at;    /* Unix seconds, 0 if active */
+    ldk_identity pub;   /* sign_secret and curve_secret are NULL */
+    int revoked;        /* 0 active, 1 revoked */
+    int64_t added_at;   /* Unix seconds */
+    int64_t revoked_at; /* Unix seconds, 0 if active */
 } ldk_roster_entry;
 
 typedef struct ldk_roster {
@@ -147,8 +147,7 @@ void ldk_roster_destroy(ldk_roster **r);
 /* Add the public part of ident as an active key. LD_ERR_EXISTS if the same
  * key_id or curve key is already listed, or the id already has an active
  * key (revoke it first). */
-int ldk_roster_add(ldk_roster *r, const ldk_identity *ident, int64_t now, char *err,
-                   size_t errlen);
+int ldk_roster_add(ldk_roster *r, const ldk_identity *ident, int64_t now, char *err, size_t errlen);
 /* Revoke the active key of id. LD_ERR_NOT_FOUND if id has no active key. */
 int ldk_roster_revoke(ldk_roster *r, const char *id, int64_t now, char *err, size_t errlen);
 
