@@ -114,6 +114,10 @@ static void precheck(ldb_broker *b, item *it)
     case LIANDONG__V1__BODY__MSG_DELIVERY:
     case LIANDONG__V1__BODY__MSG_TASK_ASSIGN:
     case LIANDONG__V1__BODY__MSG_LEDGER_REPLY:
+    case LIANDONG__V1__BODY__MSG_ESCALATION_NOTICE:
+    case LIANDONG__V1__BODY__MSG_ESCALATION_REPLY:
+    case LIANDONG__V1__BODY__MSG_CHECKPOINT:
+    case LIANDONG__V1__BODY__MSG_AUDIT_REPLY:
         refuse(it, LIANDONG__V1__REASON_CODE__UNSUPPORTED, "'%s' is sent by the broker, not to it",
                ldw_body_name(it->body->msg_case));
         break;

@@ -202,6 +202,17 @@ const char *ldw_body_name(Liandong__V1__Body__MsgCase c)
     case LIANDONG__V1__BODY__MSG_STATUS_REPORT: return "status_report";
     case LIANDONG__V1__BODY__MSG_LEDGER_QUERY: return "ledger_query";
     case LIANDONG__V1__BODY__MSG_LEDGER_REPLY: return "ledger_reply";
+    case LIANDONG__V1__BODY__MSG_ESCALATION_NOTICE: return "escalation_notice";
+    case LIANDONG__V1__BODY__MSG_EXTENSION_REQUEST: return "extension_request";
+    case LIANDONG__V1__BODY__MSG_EXTENSION_DECISION: return "extension_decision";
+    case LIANDONG__V1__BODY__MSG_TASK_PAUSE: return "task_pause";
+    case LIANDONG__V1__BODY__MSG_SUPERVISION_LETTER: return "supervision_letter";
+    case LIANDONG__V1__BODY__MSG_LETTER_ANSWER: return "letter_answer";
+    case LIANDONG__V1__BODY__MSG_ESCALATION_QUERY: return "escalation_query";
+    case LIANDONG__V1__BODY__MSG_ESCALATION_REPLY: return "escalation_reply";
+    case LIANDONG__V1__BODY__MSG_CHECKPOINT: return "checkpoint";
+    case LIANDONG__V1__BODY__MSG_AUDIT_QUERY: return "audit_query";
+    case LIANDONG__V1__BODY__MSG_AUDIT_REPLY: return "audit_reply";
     default: return "unknown";
     }
 }
