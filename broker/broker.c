@@ -49,10 +49,17 @@ int ldb_emit(ldb_broker *b, MDB_txn *txn, const char *recipient, const void *bod
         return rc;
     int64_t now = ldb_clock_now(b);
     rc = ldb_store_message_put(b->store, txn, &id, env, len, 1, now);
-    free(env);
     uint64_t did;
     if (rc == LD_OK)
         rc = ldb_store_mailbox_put(b->store, txn, recipient, &id, &did);
+    if (rc == LD_OK) {
+        /* Plugins see (and may log) every envelope the broker stored. */
+        struct ld_plugin_txn t = {txn, b, 1, 0};
+        rc = ldb_plugins_on_emit(b->plugins, &t, recipient, env, len);
+        if (rc != LD_OK && t.full)
+            rc = LD_ERR_STORAGE_FULL;
+    }
+    free(env);
     return rc;
 }
 

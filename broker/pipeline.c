@@ -142,6 +142,7 @@ static void plugin_message(ldb_broker *b, const item *it, ld_plugin_message *m, 
     m->body_case = it->body ? (uint32_t)it->body->msg_case : 0;
     m->sender_roles = it->sender ? it->sender->pub.roles : 0;
     m->now_ms = clock;
+    m->sender_sign_public = it->sender ? it->sender->pub.sign_public : NULL;
     (void)b;
 }
 

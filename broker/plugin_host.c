@@ -3,6 +3,7 @@
 #include "plugin_host.h"
 
 #include <dlfcn.h>
+#include <sodium.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -319,6 +320,38 @@ static int h_set_reply(ld_plugin_verdict *v, const void *body, size_t body_len)
     return LD_OK;
 }
 
+static int h_sign(ld_plugin_ctx *ctx, const void *msg, size_t len, uint8_t sig[64], char key_id[17])
+{
+    if (!ctx || (!msg && len) || !sig || !key_id)
+        return LD_ERR_INVALID;
+    const ldk_identity *k = ctx->broker->key;
+    if (crypto_sign_detached(sig, NULL, msg, len, k->sign_secret) != 0)
+        return LD_ERR_INVALID;
+    snprintf(key_id, 17, "%s", k->key_id);
+    return LD_OK;
+}
+
+static int h_principals(ld_plugin_ctx *ctx, unsigned role_mask,
+                        int (*fn)(void *arg, const ld_principal_info *p), void *arg)
+{
+    if (!ctx || !fn)
+        return LD_ERR_INVALID;
+    const ldk_roster *r = ctx->broker->roster;
+    for (size_t i = 0; i < r->count; i++) {
+        const ldk_roster_entry *e = &r->entries[i];
+        if (role_mask && !(e->pub.roles & role_mask))
+            continue;
+        /* A principal's older, revoked keys are listed too: one call each. */
+        if (ldk_roster_find_any(r, e->pub.id) != e)
+            continue;
+        ld_principal_info info;
+        fill_principal(e, &info);
+        if (fn(arg, &info))
+            break;
+    }
+    return LD_OK;
+}
+
 static const ld_host host_table = {
     .abi_version = LD_PLUGIN_ABI_VERSION,
     .size = sizeof(ld_host),
@@ -338,6 +371,8 @@ static const ld_host host_table = {
     .refuse = h_refuse,
     .add_recipient = h_add_recipient,
     .set_reply = h_set_reply,
+    .sign = h_sign,
+    .principals = h_principals,
 };
 
 void ldb_verdict_init(struct ld_plugin_verdict *v, struct ldb_broker *b)
@@ -539,6 +574,23 @@ int ldb_plugins_on_refused(ldb_plugins *p, struct ld_plugin_txn *t, const ld_plu
         int rc = c->d->on_refused(c->state, t, r);
         if (rc != LD_OK) {
             ldb_error("plugin %s could not record a refusal: %s", c->d->name, ld_strerror(rc));
+            return rc;
+        }
+    }
+    return LD_OK;
+}
+
+int ldb_plugins_on_emit(ldb_plugins *p, struct ld_plugin_txn *t, const char *recipient,
+                        const uint8_t *envelope, size_t envelope_len)
+{
+    for (size_t i = 0; p && i < p->n; i++) {
+        struct ld_plugin_ctx *c = &p->ctx[i];
+        if (!c->d->on_emit)
+            continue;
+        int rc = c->d->on_emit(c->state, t, recipient, envelope, envelope_len);
+        if (rc != LD_OK) {
+            ldb_error("plugin %s failed on an envelope emitted for %s: %s", c->d->name, recipient,
+                      ld_strerror(rc));
             return rc;
         }
     }

@@ -46,6 +46,10 @@ int ldb_plugins_on_message(ldb_plugins *p, struct ld_plugin_txn *t, const ld_plu
                            struct ld_plugin_verdict *v, int *handled);
 /* Tell plugins about a refused envelope (for the audit log). */
 int ldb_plugins_on_refused(ldb_plugins *p, struct ld_plugin_txn *t, const ld_plugin_refusal *r);
+/* on_emit of every plugin, for an envelope the broker stored in t. The
+ * first error ends the round and is returned. */
+int ldb_plugins_on_emit(ldb_plugins *p, struct ld_plugin_txn *t, const char *recipient,
+                        const uint8_t *envelope, size_t envelope_len);
 /* on_tick of every plugin, each in a nested transaction of t. */
 void ldb_plugins_on_tick(ldb_plugins *p, struct ld_plugin_txn *t, int64_t now_ms);
 void ldb_plugins_after_commit(ldb_plugins *p);

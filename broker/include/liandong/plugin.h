@@ -93,6 +93,10 @@ typedef struct ld_plugin_message {
     uint32_t body_case;    /* field number of the Body.msg oneof member */
     unsigned sender_roles; /* LD_ROLE_* bits */
     int64_t now_ms;        /* broker business clock */
+    /* since ABI 1, size > offsetof(sender_sign_public): the Ed25519 public
+     * key (32 bytes) of sender's key_id in the roster, the key the envelope
+     * was verified with; NULL when unknown (a refusal before that check). */
+    const uint8_t *sender_sign_public;
 } ld_plugin_message;
 
 /* A roster entry. Strings borrowed until the hook returns. */
@@ -192,6 +196,23 @@ typedef struct ld_host {
     /* In on_message only: a serialized liandong.v1.Body sent back to the
      * sender inside its Ack (Ack.reply), e.g. a LedgerReply. Copied. */
     int (*set_reply)(ld_plugin_verdict *v, const void *body, size_t body_len);
+
+    /* --- since ABI 1, size > offsetof(sign) --- */
+
+    /* Sign msg with the broker's Ed25519 key (detached, 64 bytes into sig)
+     * and write the broker's key id (16 characters and NUL) into key_id.
+     * For statements the broker makes about its own state, such as the
+     * audit log's checkpoints: the caller must put its own domain string at
+     * the start of msg (e.g. "liandong/checkpoint/v1") so that a signature
+     * can never pass for an envelope's. The plugin never sees the secret
+     * key. LD_OK or LD_ERR_INVALID. Any hook. */
+    int (*sign)(ld_plugin_ctx *ctx, const void *msg, size_t len, uint8_t sig[64], char key_id[17]);
+    /* Call fn for each roster principal (one call per principal, active or
+     * not) whose roles share a bit with role_mask (all if role_mask is 0),
+     * in roster order, until fn returns non-zero. The info is borrowed for
+     * the call. LD_OK. Any hook. */
+    int (*principals)(ld_plugin_ctx *ctx, unsigned role_mask,
+                      int (*fn)(void *arg, const ld_principal_info *p), void *arg);
 } ld_host;
 
 typedef struct ld_plugin_descriptor {
@@ -245,6 +266,21 @@ typedef struct ld_plugin_descriptor {
 
     /* At shutdown (after a successful init): release state. Optional. */
     void (*fini)(void *state);
+
+    /* --- since ABI 1, added before its release: the descriptor has no size
+     * field, so a plugin built against a header without this member must
+     * be rebuilt --- */
+
+    /* Each envelope the broker itself sealed and stored for recipient (an
+     * emit by any plugin, this one included), in the same transaction,
+     * right after it was stored: for a log of what the broker sent.
+     * envelope is the sealed envelope (borrowed for the call). An error
+     * fails the emit, and with it the emitting hook's transaction: nothing
+     * is delivered that this hook did not see. May call log, now_ms,
+     * principal, db_*, ledger_get/ledger_scan, sign, principals, and emit
+     * (which calls on_emit again: guard against recursion). Optional. */
+    int (*on_emit)(void *state, ld_plugin_txn *txn, const char *recipient, const uint8_t *envelope,
+                   size_t envelope_len);
 } ld_plugin_descriptor;
 
 #ifdef __cplusplus
