@@ -1,0 +1,107 @@
+/* bench.h - liandong-bench: shared pieces (timing, statistics, a broker in a
+ * temporary directory) of the measurement parts. */
+#ifndef LD_BENCH_H
+#define LD_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ldk/keys.h"
+
+/* Options of one run (main.c fills them). */
+typedef struct bench_opts {
+    int smoke;           /* tiny figures, a few seconds in all */
+    int longmode;        /* RSS after 1M messages as well */
+    size_t payload;      /* bytes per message (default 512) */
+    int clients;         /* sending clients (default 8) */
+    double seconds;      /* length of each saturation phase */
+    double rate_seconds; /* length of each fixed-rate phase */
+    int threads;         /* crypto threads (default nproc) */
+    const char *broker;  /* broker binary */
+    const char *plugin;  /* plans plugin to load, or NULL */
+    int verbose;
+} bench_opts;
+
+/* Latency samples in nanoseconds. */
+typedef struct bench_lat {
+    uint64_t *v;
+    size_t n, cap;
+} bench_lat;
+void bench_lat_add(bench_lat *l, uint64_t ns);
+/* Percentile p (0..100) in microseconds; 0 when empty. Sorts in place. */
+double bench_lat_pct_us(bench_lat *l, double p);
+void bench_lat_merge(bench_lat *into, const bench_lat *from);
+void bench_lat_free(bench_lat *l);
+
+uint64_t bench_now_ns(void); /* CLOCK_MONOTONIC */
+void bench_sleep_until_ns(uint64_t t);
+void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void bench_note(const bench_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A broker with its keys, roster and data in a temporary directory. */
+typedef struct bench_env {
+    char dir[256];
+    char keys[300];
+    char data[300];
+    char roster[300];
+    char broker_secret[400];
+    char broker_pub[400];
+    char ready[400];
+    char config[400];
+    char endpoint[256];
+    pid_t pid;
+    ldk_identity *broker;
+} bench_env;
+
+/* Directory, broker keys, empty roster. Dies on failure. */
+void bench_env_init(bench_env *e);
+/* Generate n identities "<prefix>NN", save their .secret files, add them to
+ * the roster (saved once). out (may be NULL) receives them (caller destroys). */
+void bench_env_add(bench_env *e, const char *prefix, int n, ldk_identity **out);
+/* Path of an identity's .secret file. */
+void bench_env_secret(const bench_env *e, const char *id, char *buf, size_t len);
+/* Start the broker (plugin loaded if o->plugin); waits for its ready file. */
+void bench_env_start(bench_env *e, const bench_opts *o);
+/* SIGTERM the broker and reap it. */
+void bench_env_stop(bench_env *e);
+/* Stop the broker if running, remove the directory, free the keys. */
+void bench_env_fini(bench_env *e);
+/* VmRSS of pid in KiB, or -1. */
+long bench_rss_kib(pid_t pid);
+
+/* The parts. Each fills its result struct. */
+typedef struct crypto_result {
+    int threads;
+    double pairs_per_s;
+} crypto_result;
+void bench_crypto(const bench_opts *o, crypto_result *r);
+
+typedef struct lat_result {
+    double rate;        /* asked for, msg/s */
+    double achieved;    /* msg/s */
+    double ack_us[3];   /* p50, p99, p99.9 send -> ack */
+    double deliv_us[3]; /* p50, p99, p99.9 send -> delivery */
+    int reached;        /* achieved >= 0.95 * rate */
+} lat_result;
+
+typedef struct relay_result {
+    double msgs_per_s;
+    lat_result lat[2];
+} relay_result;
+void bench_relay(const bench_opts *o, const double *rates, int n_rates, relay_result *r);
+
+typedef struct e2e_result {
+    double msgs_per_s;
+    double ack_us[3]; /* at saturation */
+    lat_result lat[2];
+    long rss_start_kib, rss_100k_kib, rss_1m_kib, rss_idle100_kib;
+    long n_100k, n_1m; /* messages actually sent for those figures */
+} e2e_result;
+void bench_e2e(const bench_opts *o, const double *rates, int n_rates, e2e_result *r);
+
+/* Fixed-rate load shared by the relay and end-to-end parts: n senders, each
+ * sending every n/rate seconds on its own schedule; latency counted from the
+ * scheduled time (no coordinated omission). */
+
+#endif
