@@ -146,6 +146,8 @@ int ldc_delivery_new(const Liandong__V1__Delivery *dm, ldc_delivery **out, char 
     }
     char why2[256];
     rc = ldc_delivery_plan_view(d, why2, sizeof why2);
+    if (rc == LD_OK)
+        rc = ldc_delivery_escalation_view(d, why2, sizeof why2);
     if (rc != LD_OK) {
         rc = errf(err, errlen, rc, "delivery %llu: the %s from '%s' %s",
                   (unsigned long long)dm->delivery_id, p->type, h->sender, why2);

@@ -30,6 +30,9 @@ typedef struct ldc_delivery {
     ld_task_accept_info accept;
     ld_target *targets;
     ld_bytes *digests;
+    /* The typed views of escalation messages (pub.notice, pub.letter). */
+    ld_escalation_notice notice;
+    ld_supervision_letter_info letter;
     ldc_token *token;          /* shared with the dedup ring, NULL until queued */
     struct ldc_delivery *next; /* FIFO link */
 } ldc_delivery;
@@ -145,6 +148,13 @@ int ldc_delivery_plan_view(ldc_delivery *d, char *err, size_t errlen);
 /* Targets as ld_target (pointing into t); *out is NULL when n is 0, else the
  * caller frees it. LD_OK, LD_ERR_PROTOCOL (a text not UTF-8), LD_ERR_NOMEM. */
 int ldc_targets_view(Liandong__V1__Target *const *t, size_t n, ld_target **out);
+
+/* escalation.c ----------------------------------------------------------- */
+
+/* Fill d's view of an escalation notice or supervision letter (pub.notice,
+ * pub.letter) from d->body. LD_OK (also for other types) or LD_ERR_PROTOCOL
+ * with a sentence in err. */
+int ldc_delivery_escalation_view(ldc_delivery *d, char *err, size_t errlen);
 
 /* delivery.c ------------------------------------------------------------- */
 

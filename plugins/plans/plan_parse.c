@@ -246,7 +246,9 @@ static int fields(parser *p, const char *ctx, yaml_node_t *map, const char *cons
             i++;
         if (i == n_names) {
             char b[64];
-            warn(p, line_of(k), "%s: unknown field \"%s\" ignored", ctx, q(k, b, sizeof b));
+            /* escalation: (file and task level) belongs to the escalation plugin. */
+            if (strcmp(sval(k), "escalation") != 0)
+                warn(p, line_of(k), "%s: unknown field \"%s\" ignored", ctx, q(k, b, sizeof b));
             continue;
         }
         if (vals[i])

@@ -26,11 +26,18 @@ int ld_cli_send(int argc, char **argv);
 int ld_cli_inbox(int argc, char **argv);
 int ld_cli_clock(int argc, char **argv);
 int ld_cli_demo(int argc, char **argv);
-int ld_cli_plan(int argc, char **argv);   /* plans.c: plan publish | plan list */
-int ld_cli_accept(int argc, char **argv); /* plans.c */
-int ld_cli_report(int argc, char **argv); /* plans.c */
-int ld_cli_ledger(int argc, char **argv); /* ledger.c */
-int ld_cli_tasks(int argc, char **argv);  /* ledger.c */
+int ld_cli_plan(int argc, char **argv);        /* plans.c: plan publish | plan list */
+int ld_cli_accept(int argc, char **argv);      /* plans.c */
+int ld_cli_report(int argc, char **argv);      /* plans.c */
+int ld_cli_ledger(int argc, char **argv);      /* ledger.c */
+int ld_cli_tasks(int argc, char **argv);       /* ledger.c */
+int ld_cli_audit(int argc, char **argv);       /* audit.c */
+int ld_cli_escalations(int argc, char **argv); /* escalation.c */
+int ld_cli_extend(int argc, char **argv);      /* escalation.c */
+int ld_cli_pause(int argc, char **argv);       /* escalation.c */
+int ld_cli_resume(int argc, char **argv);      /* escalation.c */
+int ld_cli_letter(int argc, char **argv);      /* escalation.c */
+int ld_cli_calendar(int argc, char **argv);    /* escalation.c */
 /* Print a ledger as a table (titles cut unless wide) and a summary line. 0 or -1. */
 int ld_cli_print_ledger(const ld_ledger *l, int wide);
 

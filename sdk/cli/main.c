@@ -22,6 +22,12 @@ static const char usage_text[] =
     "  report   report state and progress on a task\n"
     "  ledger   the task ledger of your plans (coordinators, supervision)\n"
     "  clock    show or advance the broker's business clock\n"
+    "  escalations  escalation notices (督导, 约谈, 问责 ...); --follow for new ones\n"
+    "  extend   ask for (extend request) or decide (extend decide) an extension\n"
+    "  pause    stop a task's clock (resume restarts it)\n"
+    "  letter   issue or answer a supervision letter (督办函)\n"
+    "  calendar working-day arithmetic on the holiday calendar (offline)\n"
+    "  audit    verify, prove, query and export the audit log (offline)\n"
     "  demo     run the Mudanjiang plan demo on a private broker\n"
     "  help     show help for a command: liandong help COMMAND\n"
     "\n"
@@ -41,9 +47,22 @@ static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
 } commands[] = {
-    {"send", ld_cli_send},     {"inbox", ld_cli_inbox},   {"plan", ld_cli_plan},
-    {"tasks", ld_cli_tasks},   {"accept", ld_cli_accept}, {"report", ld_cli_report},
-    {"ledger", ld_cli_ledger}, {"clock", ld_cli_clock},   {"demo", ld_cli_demo},
+    {"send", ld_cli_send},
+    {"inbox", ld_cli_inbox},
+    {"plan", ld_cli_plan},
+    {"tasks", ld_cli_tasks},
+    {"accept", ld_cli_accept},
+    {"report", ld_cli_report},
+    {"ledger", ld_cli_ledger},
+    {"clock", ld_cli_clock},
+    {"demo", ld_cli_demo},
+    {"audit", ld_cli_audit},
+    {"escalations", ld_cli_escalations},
+    {"extend", ld_cli_extend},
+    {"pause", ld_cli_pause},
+    {"resume", ld_cli_resume},
+    {"letter", ld_cli_letter},
+    {"calendar", ld_cli_calendar},
 };
 
 static int find_command(const char *name)

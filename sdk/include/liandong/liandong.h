@@ -499,6 +499,10 @@ typedef struct ld_delivery {
      * and the envelope is signed with the key in broker.pub): TaskAssign and
      * other notices the broker originates. 0 for a principal's message. */
     int from_broker;
+    /* Escalation (each NULL unless type is the one named; owned by the
+     * delivery; see "Escalation" below): */
+    const struct ld_escalation_notice *notice;       /* "escalation_notice" (from the broker) */
+    const struct ld_supervision_letter_info *letter; /* "supervision_letter" */
 } ld_delivery;
 
 /* Wait up to timeout_ms (0: do not wait, -1: forever) for the next delivery,
@@ -537,6 +541,137 @@ int ld_client_last_reason(const ld_client *c);
 
 /* This client's principal id. */
 const char *ld_client_principal(const ld_client *c);
+
+/* ---- Escalation: deadlines, the supervision ladder, letters -------------
+ *
+ * With the broker's escalation plugin loaded (docs/escalation.md), the broker
+ * watches each task's due date under its plan's `escalation:` rules and sends
+ * EscalationNotices (deliveries of type "escalation_notice", signed by the
+ * broker, see ld_delivery.notice) to the principals the rules name: due_soon
+ * (yellow), overdue at each ladder level (督导, 约谈, 问责 ...), reminders
+ * (催办), no_report, letter_overdue, extension_decided, rectified. Each
+ * notice has a stable notice_id and is sent once.
+ *
+ *     ld_client_extension_request(c, NULL, "ir-2.1.1", "2026-02-28", "资金未到位", NULL); // lead
+ *     ld_client_extension_decide(c, NULL, "ir-2.1.1", 1, NULL, NULL, NULL);     // coordinator
+ *     char id[65];
+ *     const char *to[] = {"mdj.gxj"};
+ *     ld_client_letter_issue(c, NULL, "ir-2.1.1", to, 1, "2026-03-15", "限期整改", id,
+ *                            sizeof id, NULL);                                // supervision
+ *     ld_client_letter_answer(c, id, "已整改", NULL);                          // mdj.gxj
+ *
+ *     ld_escalations *e;                                               // supervision
+ *     if (ld_client_escalation_query(c, &(ld_escalation_query){.plan = "ir-2022"}, &e) == LD_OK) {
+ *         for (size_t i = 0; i < e->n_notices; i++)
+ *             printf("%s %s %u %s\n", e->notices[i].task, e->notices[i].reason,
+ *                    e->notices[i].level, e->notices[i].level_name);
+ *         ld_escalations_destroy(&e);
+ *     }
+ *
+ * The sends return like ld_client_send_direct. plan may be NULL or "" when
+ * the task id is unique. Refusals the plugin gives (LD_ERR_REFUSED,
+ * ld_client_last_reason): LD_REASON_UNAUTHORIZED (an extension asked by a
+ * department that is not the task's lead, or after the due date, or beyond
+ * the rules' max / max_count; a decision or pause by a principal who is not
+ * a coordinator of the plan; a letter from a principal who is not the plan's
+ * supervision; an answer from a department the letter is not addressed to),
+ * LD_REASON_UNKNOWN_TASK (no such task, or it has no rules), LD_REASON_MALFORMED
+ * (a bad date, a missing reason, no request pending), LD_REASON_UNKNOWN_RECIPIENT
+ * (a letter to a principal not in the roster). A broker without the plugin
+ * refuses these messages (LD_REASON_UNSUPPORTED). */
+
+/* An escalation notice. Strings UTF-8, never NULL ("" when not set). */
+typedef struct ld_escalation_notice {
+    const char *notice_id; /* stable: the same event never twice */
+    const char *plan;
+    const char *task;
+    unsigned level;                 /* 0 for due_soon, extension_decided, rectified */
+    const char *level_name;         /* e.g. 督导, 约谈, 问责 */
+    const char *reason;             /* due_soon | overdue | reminder | no_report | letter_overdue |
+                                       extension_decided | rectified */
+    const char *const *departments; /* the departments concerned */
+    size_t n_departments;
+    const char *due;         /* YYYY-MM-DD, the due date in force (letters: the deadline) */
+    int64_t raised_at_ms;    /* business clock time the event happened (not when sent) */
+    const char *text;        /* one sentence for people */
+    const char *colour;      /* green | yellow | red */
+    const char *letter_id;   /* letter_overdue: the letter */
+    int calendar_unverified; /* 1: a date was counted without holiday data for its year */
+    const char *period_end;  /* no_report: last day of the period */
+} ld_escalation_notice;
+
+/* A supervision letter (督办函) as delivered to its addressees, the plan's
+ * coordinators and supervision (from the broker, with its letter_id). */
+typedef struct ld_supervision_letter_info {
+    const char *letter_id;
+    const char *plan;
+    const char *task;
+    const char *const *to;
+    size_t n_to;
+    const char *deadline; /* YYYY-MM-DD */
+    const char *text;
+} ld_supervision_letter_info;
+
+/* Ask for an extension of task's due date to until (YYYY-MM-DD), before the
+ * due date, with a reason (UTF-8, required). Lead departments of the task
+ * only; the request goes to the plan's coordinators. Errors: LD_ERR_INVALID
+ * (no task, until not a date, no reason, not UTF-8); LD_ERR_REFUSED as above;
+ * and those of ld_client_send_direct. */
+int ld_client_extension_request(ld_client *c, const char *plan, const char *task, const char *until,
+                                const char *reason, ld_ack *ack);
+
+/* Decide the pending extension request of task: approve (non-zero) with the
+ * date granted (until; NULL or "": as requested), or reject with a reason
+ * (required). Coordinators of the plan only. Only an approval moves the due
+ * date; the decision is announced with an extension_decided notice. Errors as
+ * ld_client_extension_request. */
+int ld_client_extension_decide(ld_client *c, const char *plan, const char *task, int approve,
+                               const char *until, const char *reason, ld_ack *ack);
+
+/* Stop (resume 0, with a reason) or restart (resume non-zero) task's clock.
+ * Coordinators of the plan only. The days the clock stood still move the
+ * due date (e.g. technical appraisal, 技术鉴定所需时间不计入). */
+int ld_client_task_pause(ld_client *c, const char *plan, const char *task, int resume,
+                         const char *reason, ld_ack *ack);
+
+/* Issue a 督办函 about task to the departments to[0..n_to) with a deadline
+ * (YYYY-MM-DD, today or later) and a text. The plan's supervision only. On
+ * LD_OK the broker's letter id is copied into letter_id (if not NULL; idlen
+ * bytes, 65 is enough). Unanswered past its deadline, the letter raises
+ * letter_overdue at the next ladder level. Errors as
+ * ld_client_extension_request, and LD_ERR_PROTOCOL (no letter in the answer). */
+int ld_client_letter_issue(ld_client *c, const char *plan, const char *task, const char *const *to,
+                           size_t n_to, const char *deadline, const char *text, char *letter_id,
+                           size_t idlen, ld_ack *ack);
+
+/* Answer a 督办函 with a rectification report (text). Addressed departments
+ * only; the answer goes to the issuer. The letter is closed once every
+ * addressed department answered. */
+int ld_client_letter_answer(ld_client *c, const char *letter_id, const char *text, ld_ack *ack);
+
+/* An escalation query. Zero-initialize (everything the asker may read). */
+typedef struct ld_escalation_query {
+    const char *plan; /* NULL or "": all plans */
+    int mine;         /* non-zero: only notices about the asker's own tasks */
+    int64_t since_ms; /* only notices raised at or after (business clock) */
+} ld_escalation_query;
+
+/* The notices answered, oldest first (raised_at_ms). Memory owned by the
+ * answer until ld_escalations_destroy. */
+typedef struct ld_escalations {
+    int64_t clock_ms;
+    size_t n_notices;
+    ld_escalation_notice *notices;
+} ld_escalations;
+
+/* The notices the asker may read: coordinators and supervision of a plan
+ * read all of its notices (admin and auditor all); a department reads those
+ * about its own tasks. LD_OK and *out (caller owns, ld_escalations_destroy).
+ * Errors: LD_ERR_INVALID, LD_ERR_PROTOCOL (no answer: is the escalation
+ * plugin loaded?), LD_ERR_NOMEM, and those of ld_client_send_direct. */
+int ld_client_escalation_query(ld_client *c, const ld_escalation_query *q, ld_escalations **out);
+/* Accepts NULL and *e == NULL; sets *e = NULL. */
+void ld_escalations_destroy(ld_escalations **e);
 
 #ifdef __cplusplus
 }
