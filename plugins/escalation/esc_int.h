@@ -60,6 +60,9 @@ int lde_ledger_get(lde_state *s, ld_plugin_txn *txn, const char *plan, const cha
 /* Set escalation_level in the ledger entry (read-modify-write). */
 int lde_ledger_set_level(lde_state *s, ld_plugin_txn *txn, const char *plan, const char *task,
                          uint32_t level);
+/* Write the due date in force (after an extension or a pause) into the ledger. */
+int lde_ledger_set_due(lde_state *s, ld_plugin_txn *txn, const char *plan, const char *task,
+                       const char *due);
 
 /* The clock of (plan, task): LD_OK with *out (free with
  * liandong__escalation__v1__task_clock__free_unpacked) or LD_ERR_NOT_FOUND. */

@@ -161,27 +161,47 @@ int lde_ledger_get(lde_state *s, ld_plugin_txn *txn, const char *plan, const cha
     return LD_OK;
 }
 
-int lde_ledger_set_level(lde_state *s, ld_plugin_txn *txn, const char *plan, const char *task,
-                         uint32_t level)
+/* Rewrite the ledger entry with a new level and/or due date (NULL: keep),
+ * leaving every other field as the plans plugin wrote it. */
+static int ledger_update(lde_state *s, ld_plugin_txn *txn, const char *plan, const char *task,
+                         const uint32_t *level, const char *due)
 {
     lde_ledger *e;
     int rc = lde_ledger_get(s, txn, plan, task, &e);
     if (rc != LD_OK)
         return rc == LD_ERR_NOT_FOUND ? LD_OK : rc;
-    if (e->escalation_level != level) {
-        e->escalation_level = level;
+    if ((level && e->escalation_level != *level) ||
+        (due && (!e->due || strcmp(e->due, due) != 0))) {
+        char *orig_due = e->due;
+        if (level)
+            e->escalation_level = *level;
+        if (due)
+            e->due = (char *)due; /* borrowed for packing only */
         size_t n = liandong__v1__ledger_task__get_packed_size(e);
         uint8_t *buf = malloc(n ? n : 1);
-        if (!buf)
+        if (!buf) {
             rc = LD_ERR_NOMEM;
-        else {
+        } else {
             liandong__v1__ledger_task__pack(e, buf);
             rc = s->host->ledger_put(s->ctx, txn, plan, task, buf, n);
             free(buf);
         }
+        e->due = orig_due;
     }
     liandong__v1__ledger_task__free_unpacked(e, NULL);
     return rc;
+}
+
+int lde_ledger_set_level(lde_state *s, ld_plugin_txn *txn, const char *plan, const char *task,
+                         uint32_t level)
+{
+    return ledger_update(s, txn, plan, task, &level, NULL);
+}
+
+int lde_ledger_set_due(lde_state *s, ld_plugin_txn *txn, const char *plan, const char *task,
+                       const char *due)
+{
+    return ledger_update(s, txn, plan, task, NULL, due);
 }
 
 /* ---- clocks and letters ---- */

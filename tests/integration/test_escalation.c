@@ -411,6 +411,28 @@ static void letter(fixture *f, actor *a, const char *task, const char *deadline)
     send_body(f, a, &body);
 }
 
+/* The due date the ledger shows for a task of esc-2025 (caller frees). */
+static char *ledger_due(fixture *f, const char *task)
+{
+    Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
+    Liandong__V1__LedgerQuery q = LIANDONG__V1__LEDGER_QUERY__INIT;
+    q.plan = "esc-2025";
+    body.msg_case = LIANDONG__V1__BODY__MSG_LEDGER_QUERY;
+    body.ledger_query = &q;
+    send_body(f, &f->bgs, &body);
+    Liandong__V1__Body *a = acked(&f->bgs);
+    Liandong__V1__Body *r = liandong__v1__body__unpack(NULL, a->ack->reply.len, a->ack->reply.data);
+    assert_non_null(r);
+    char *due = NULL;
+    for (size_t i = 0; i < r->ledger_reply->n_tasks; i++)
+        if (strcmp(r->ledger_reply->tasks[i]->task, task) == 0)
+            due = strdup(r->ledger_reply->tasks[i]->due);
+    assert_non_null(due);
+    th_body_free(r);
+    th_body_free(a);
+    return due;
+}
+
 static void test_extension_pause_letter_refusals(void **state)
 {
     fixture *f = *state;
@@ -439,6 +461,10 @@ static void test_extension_pause_letter_refusals(void **state)
     assert_int_equal(n, 1);
     assert_string_equal(g[0].reason, "extension_decided");
     assert_string_equal(g[0].due, "2025-11-29");
+    /* The ledger shows the due date in force. */
+    char *due = ledger_due(f, "esc-1");
+    assert_string_equal(due, "2025-11-29");
+    free(due);
 
     /* A pause of 10 days moves the due date by 10 days. */
     pause_task(f, &f->bgs, "esc-1", 0);
@@ -446,6 +472,9 @@ static void test_extension_pause_letter_refusals(void **state)
     advance_days(f, 10);
     pause_task(f, &f->bgs, "esc-1", 1);
     ok(&f->bgs);
+    due = ledger_due(f, "esc-1");
+    assert_string_equal(due, "2025-12-09");
+    free(due);
 
     /* A 督办函, unanswered past its deadline. */
     letter(f, &f->dcs, "esc-1", "2025-07-20");
