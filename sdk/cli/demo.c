@@ -34,7 +34,7 @@
 /* The plan was issued in 2022; the clock starts then and later moves past the
  * 2025 deadlines. */
 #define DEMO_START "2022-07-01T09:00:00+08:00"
-#define DEMO_LATER_MS (1284LL * 86400000) /* to 2026-01-05 */
+#define DAY_MS 86400000LL
 #define ADMIN_ID "ops.admin"
 
 struct demo {
@@ -338,6 +338,195 @@ static int show_ledger(struct demo *d, const char *as, const ld_ledger_query *q)
     return 0;
 }
 
+/* The broker config: the plans plugin, the escalation plugin with the ladder
+ * of 牡政发〔2022〕21号 四（五）(按季度通报, 督导 → 约谈 → 问责), and the audit log. */
+static const char demo_broker_config[] =
+    "# liandong demo\n"
+    "plugins:\n"
+    "  - plans\n"
+    "  - name: escalation\n"
+    "    config:\n"
+    "      default:\n"
+    "        warn_before: 10 working days\n"
+    "        report_every: quarter\n"
+    "        ladder:\n"
+    "          - {level: 1, name: \"督导\", after: 0 days, notify: [supervision, lead, "
+    "coordinators]}\n"
+    "          - {level: 2, name: \"约谈\", after: 15 working days, notify: [supervision, "
+    "coordinators]}\n"
+    "          - {level: 3, name: \"问责\", after: 30 days, notify: [supervision]}\n"
+    "        extension: {max: 60 days, max_count: 1}\n"
+    "  - name: audit\n"
+    "    config: {checkpoint_records: 500}\n";
+
+/* Move the simulated clock to the given China date (YYYY-MM-DD, 09:00). */
+static int advance_to(struct demo *d, const char *date)
+{
+    char iso[64];
+    int64_t target, now;
+    snprintf(iso, sizeof iso, "%sT09:00:00+08:00", date);
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (!strptime(date, "%Y-%m-%d", &tm))
+        return -1;
+    target = ((int64_t)timegm(&tm) + 3600) * 1000; /* 09:00 in UTC+8 */
+    ld_session_info si;
+    ld_client *c = connect_as(d, ADMIN_ID, &si);
+    if (!c)
+        return -1;
+    int rc = target > si.clock_ms ? ld_client_clock_advance(c, target - si.clock_ms, &now)
+                                  : LD_ERR_INVALID;
+    if (rc != LD_OK)
+        fprintf(stderr, "liandong: demo: clock to %s: %s\n", iso, ld_client_last_error(c));
+    ld_client_destroy(&c);
+    if (rc == LD_OK)
+        say("  the operator moves the simulated clock to %s\n", iso);
+    return rc == LD_OK ? 0 : -1;
+}
+
+/* What reached the supervision office: a count per kind, and a few lines. */
+static int read_notices(struct demo *d, int shown)
+{
+    const demo_principal *dcs = &d->cast.p[d->dcs];
+    ld_session_info si;
+    ld_client *c = connect_as(d, dcs->id, &si);
+    if (!c)
+        return -1;
+    struct {
+        char kind[96];
+        int n;
+    } kinds[16];
+    int n_kinds = 0, total = 0;
+    for (uint64_t k = 0; k < si.mailbox_size; k++) {
+        ld_delivery *dl;
+        if (ld_client_recv(c, 5000, &dl) != LD_OK)
+            break;
+        const ld_escalation_notice *n = dl->notice;
+        if (n && dl->from_broker) {
+            char kind[96];
+            snprintf(kind, sizeof kind, "%s%s%s", n->reason, n->level ? " " : "",
+                     n->level ? n->level_name : "");
+            int i = 0;
+            while (i < n_kinds && strcmp(kinds[i].kind, kind) != 0)
+                i++;
+            if (i == n_kinds && n_kinds < 16) {
+                snprintf(kinds[n_kinds].kind, sizeof kinds[0].kind, "%s", kind);
+                kinds[n_kinds++].n = 0;
+            }
+            if (i < n_kinds)
+                kinds[i].n++;
+            if (total++ < shown) {
+                char when[64];
+                ld_cli_time_utc(n->raised_at_ms, when, sizeof when);
+                say("    %s  %-8s %s  %s\n", n->task, n->reason, n->level ? n->level_name : "  ",
+                    n->text);
+            }
+        }
+        ld_client_ack(c, dl);
+        ld_delivery_destroy(&dl);
+    }
+    ld_client_destroy(&c);
+    say("  %s received %d escalation notices:", dcs->name, total);
+    for (int i = 0; i < n_kinds; i++)
+        say("%s %d × %s", i ? "," : "", kinds[i].n, kinds[i].kind);
+    say("\n");
+    return 0;
+}
+
+/* A department's call through the SDK, printed, or the failure. */
+static int check(ld_client *c, int rc, const char *what)
+{
+    if (rc == LD_OK) {
+        say("  %s\n", what);
+        return 0;
+    }
+    fprintf(stderr, "liandong: demo: %s: %s\n", what, ld_client_last_error(c));
+    return -1;
+}
+
+/* Escalations over the years: notices, a 督办函, an extension. */
+static int escalations(struct demo *d)
+{
+    const demo_principal *office = &d->cast.p[d->office], *dcs = &d->cast.p[d->dcs];
+    ld_session_info si;
+    if (advance_to(d, "2022-10-10") || read_notices(d, 3))
+        return -1;
+
+    say("  %s issues a 督办函 on ir-3.8 to its lead; the lead answers\n", dcs->name);
+    ld_client *c = connect_as(d, dcs->id, &si);
+    const char *to[] = {"mdj.jgj"};
+    char letter[64] = "";
+    if (!c || check(c,
+                    ld_client_letter_issue(c, d->cast.plan_id, "ir-3.8", to, 1, "2022-10-31",
+                                           "请于10月31日前报送招商引资工作进展并整改。", letter,
+                                           sizeof letter, NULL),
+                    "督办函 issued, deadline 2022-10-31"))
+        goto fail;
+    ld_client_destroy(&c);
+    if (!(c = connect_as(d, "mdj.jgj", &si)) ||
+        check(c, ld_client_letter_answer(c, letter, "已制定招商引资专项计划，按月调度。", NULL),
+              "市经管局 answers the letter") ||
+        check(c,
+              ld_client_status_report(c,
+                                      &(ld_status_report){.plan = d->cast.plan_id,
+                                                          .task = "ir-3.8",
+                                                          .state = LD_TASK_IN_PROGRESS,
+                                                          .progress = 20,
+                                                          .note = "已签约项目3个。"},
+                                      NULL),
+              "市经管局 reports ir-3.8 in progress, 20%"))
+        goto fail;
+    ld_client_destroy(&c);
+
+    if (advance_to(d, "2025-12-01"))
+        return -1;
+    say("  市工信局 asks to extend ir-2.2.3 to 2026-02-27; the office approves\n");
+    if (!(c = connect_as(d, "mdj.gxj", &si)) ||
+        check(c,
+              ld_client_extension_request(c, d->cast.plan_id, "ir-2.2.3", "2026-02-27",
+                                          "重点项目设备到货延迟。", NULL),
+              "extension requested"))
+        goto fail;
+    ld_client_destroy(&c);
+    if (!(c = connect_as(d, office->id, &si)) ||
+        check(c, ld_client_extension_decide(c, d->cast.plan_id, "ir-2.2.3", 1, NULL, NULL, NULL),
+              "extension approved"))
+        goto fail;
+    ld_client_destroy(&c);
+    if (read_notices(d, 0) || advance_to(d, "2026-02-10") || read_notices(d, 6))
+        return -1;
+    return 0;
+fail:
+    ld_client_destroy(&c);
+    return -1;
+}
+
+/* Run `liandong audit verify` (this very binary) on the data directory. */
+static int verify_audit(struct demo *d)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return -1;
+    self[n] = 0;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        execl(self, self, "audit", "verify", "--data-dir", d->data, "--broker-key", d->broker_pub,
+              (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "liandong: demo: the audit log did not verify\n");
+        return -1;
+    }
+    return 0;
+}
+
 static void demo_usage(FILE *f)
 {
     fprintf(f,
@@ -384,7 +573,7 @@ static int run(struct demo *d)
 
     step("2. The broker, with the plans plugin, on loopback; the clock starts at " DEMO_START);
     FILE *f = fopen(d->config, "w");
-    if (!f || fprintf(f, "# liandong demo\nplugins:\n  - plans\n") < 0 || fclose(f) != 0) {
+    if (!f || fputs(demo_broker_config, f) < 0 || fclose(f) != 0) {
         fprintf(stderr, "liandong: demo: cannot write %s\n", d->config);
         return 1;
     }
@@ -458,18 +647,9 @@ static int run(struct demo *d)
     if (department_works(d, (size_t)d->late, 0) < 0)
         return 1;
 
-    step("8. Time passes: the operator moves the simulated clock to 2026-01-05");
-    c = connect_as(d, ADMIN_ID, &si);
-    int64_t now;
-    if (!c || ld_client_clock_advance(c, DEMO_LATER_MS, &now) != LD_OK) {
-        fprintf(stderr, "liandong: demo: clock: %s\n", c ? ld_client_last_error(c) : "");
-        ld_client_destroy(&c);
+    step("8. Quarters pass: escalation notices reach the supervision office");
+    if (escalations(d))
         return 1;
-    }
-    ld_client_destroy(&c);
-    char when[64];
-    ld_cli_time_utc(now, when, sizeof when);
-    say("  broker clock: %s\n", when);
 
     step("9. The ledger, as the coordinator sees it");
     c = connect_as(d, office->id, &si);
@@ -485,9 +665,14 @@ static int run(struct demo *d)
         return 1;
 
     step("10. Overdue tasks, as the supervision office sees them");
-    say("  (%s; escalation notices come with the escalation plugin)\n", dcs->name);
+    say("  (%s)\n", dcs->name);
     q.overdue = 1;
     if (show_ledger(d, dcs->id, &q))
+        return 1;
+
+    step("11. The audit log: every envelope, accepted or refused, hash-chained and signed");
+    stop_broker(d);
+    if (verify_audit(d))
         return 1;
 
     step("Done");
