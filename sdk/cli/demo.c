@@ -1,14 +1,15 @@
 /* demo.c - `liandong demo`: 牡政发〔2022〕21号 through a real broker.
  *
- * Starts liandong-broker with the plans plugin on an ephemeral loopback port,
- * a temporary data directory and a simulated clock; creates identities for
- * every principal the plan names (names as printed in 牡丹江市人民政府公报 2022
- * 第6期, embedded from data/seed/departments.yaml); the general office
- * publishes the plan (embedded from examples/plans/ir-2022.yaml); the
- * departments receive their assignments, accept and report (one only after a
- * broker restart); the clock moves past the 2025 deadlines; the ledger is
- * printed as the coordinator and the supervision office see it. Everything
- * shown is real traffic. */
+ * Starts liandong-broker with the plans, escalation and audit plugins on an
+ * ephemeral loopback port, a temporary data directory and a simulated clock;
+ * creates identities for every principal the plan names (names as printed in
+ * 牡丹江市人民政府公报 2022 第6期, embedded from data/seed/departments.yaml);
+ * the general office publishes the plan (embedded from
+ * examples/plans/ir-2022.yaml); the departments receive their assignments,
+ * accept and report (one only after a broker restart); the clock moves
+ * through the years while escalation notices reach the supervision office,
+ * which issues a 督办函; an extension is granted; the ledger is printed and
+ * the audit log verified. Everything shown is real traffic. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
@@ -571,7 +572,8 @@ static int run(struct demo *d)
         return 1;
     print_cast(d);
 
-    step("2. The broker, with the plans plugin, on loopback; the clock starts at " DEMO_START);
+    step("2. The broker with the plans, escalation and audit plugins; the clock starts "
+         "at " DEMO_START);
     FILE *f = fopen(d->config, "w");
     if (!f || fputs(demo_broker_config, f) < 0 || fclose(f) != 0) {
         fprintf(stderr, "liandong: demo: cannot write %s\n", d->config);
