@@ -29,9 +29,38 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* Environments not yet finished: a failed test skips th_env_fini, and its
+ * broker would outlive the test (and keep ctest waiting on its output). */
+static th_env *live[32];
+
+static void kill_leftover_brokers(void)
+{
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++) {
+        if (live[i] && live[i]->pid > 0) {
+            kill(live[i]->pid, SIGKILL);
+            waitpid(live[i]->pid, NULL, 0);
+            live[i]->pid = 0;
+        }
+    }
+}
+
+static void track(th_env *e, int add)
+{
+    static int registered;
+    if (!registered && atexit(kill_leftover_brokers) == 0)
+        registered = 1;
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++) {
+        if (add ? live[i] == NULL : live[i] == e) {
+            live[i] = add ? e : NULL;
+            return;
+        }
+    }
+}
+
 void th_env_init(th_env *e)
 {
     memset(e, 0, sizeof *e);
+    track(e, 1);
     assert_true(sodium_init() >= 0);
     snprintf(e->dir, sizeof e->dir, "/tmp/liandong-test-XXXXXX");
     assert_non_null(mkdtemp(e->dir));
@@ -57,6 +86,7 @@ void th_env_init(th_env *e)
 
 void th_env_fini(th_env *e)
 {
+    track(e, 0);
     if (e->pid > 0)
         th_broker_signal_stop(e, SIGTERM);
     for (size_t i = 0; i < e->n_ids; i++)

@@ -22,6 +22,15 @@
 #include "harness.h"
 #include "liandong/liandong.h"
 
+/* Heap growth bounds. Under AddressSanitizer freed memory waits in its
+ * quarantine (up to 256 MiB by default), so there only a gross leak (the
+ * 16 MB queued for the silent recipient held in memory several times) shows. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HEAP_BOUND_KIB(kib) (160 * 1024)
+#else
+#define HEAP_BOUND_KIB(kib) (kib)
+#endif
+
 #define ACK_WITHIN_MS 3000
 
 static uint64_t now_ms(void)
@@ -129,7 +138,7 @@ static void hostile(void **state)
             "%ld KiB\n",
             anon0, anon1, rss0, rss1);
     /* The mailbox stays on disk: at most the delivery window in memory. */
-    assert_true(anon1 - anon0 < 12 * 1024);
+    assert_true(anon1 - anon0 < HEAP_BOUND_KIB(12 * 1024));
 
     /* 2. 1,000 connections opened and dropped (half of them say Hello). */
     for (int i = 0; i < 1000; i++) {
@@ -145,7 +154,7 @@ static void hostile(void **state)
     usleep(500000);
     long anon2 = status_kib(e.pid, "RssAnon");
     fprintf(stderr, "after 1,000 connections dropped: RssAnon %ld KiB\n", anon2);
-    assert_true(anon2 - anon0 < 16 * 1024);
+    assert_true(anon2 - anon0 < HEAP_BOUND_KIB(16 * 1024));
 
     /* 3. A sender that pipelines 5,000 envelopes without waiting. */
     th_raw fr;
@@ -167,7 +176,7 @@ static void hostile(void **state)
     long anon3 = status_kib(e.pid, "RssAnon");
     fprintf(stderr, "fast sender: %u acks, %u nacks; RssAnon %ld KiB\n", acks, nacks, anon3);
     assert_int_equal(acks + nacks, 5000);
-    assert_true(anon3 - anon0 < 32 * 1024);
+    assert_true(anon3 - anon0 < HEAP_BOUND_KIB(32 * 1024));
 
     atomic_store(&p.stop, 1);
     pthread_join(p.t, NULL);
