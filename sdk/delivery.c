@@ -148,6 +148,8 @@ int ldc_delivery_new(const Liandong__V1__Delivery *dm, ldc_delivery **out, char 
     rc = ldc_delivery_plan_view(d, why2, sizeof why2);
     if (rc == LD_OK)
         rc = ldc_delivery_escalation_view(d, why2, sizeof why2);
+    if (rc == LD_OK)
+        rc = ldc_delivery_audit_view(d, why2, sizeof why2);
     if (rc != LD_OK) {
         rc = errf(err, errlen, rc, "delivery %llu: the %s from '%s' %s",
                   (unsigned long long)dm->delivery_id, p->type, h->sender, why2);
@@ -200,6 +202,18 @@ void ldc_on_delivery(ld_client *c, const Liandong__V1__Delivery *dm)
             return;
         }
         d->pub.from_broker = 1;
+        if (d->pub.checkpoint &&
+            ldc_checkpoint_verify(d->pub.checkpoint, c->broker->sign_public) != LD_OK) {
+            ldc_fail(c, LD_ERR_CRYPTO,
+                     "dropped delivery %llu: the broker's checkpoint of %llu records does not "
+                     "verify with the key in the broker key file",
+                     (unsigned long long)d->pub.delivery_id,
+                     (unsigned long long)d->pub.checkpoint->size);
+            delivery_free(d);
+            return;
+        }
+    } else {
+        d->pub.checkpoint = NULL; /* only the broker states the log's state */
     }
     ldc_dedup_entry *e = ldc_dedup_find(&c->dedup, d->pub.envelope_id);
     if (e) {

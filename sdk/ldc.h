@@ -33,6 +33,8 @@ typedef struct ldc_delivery {
     /* The typed views of escalation messages (pub.notice, pub.letter). */
     ld_escalation_notice notice;
     ld_supervision_letter_info letter;
+    /* The view of a broker's Checkpoint (pub.checkpoint). */
+    ld_checkpoint checkpoint;
     ldc_token *token;          /* shared with the dedup ring, NULL until queued */
     struct ldc_delivery *next; /* FIFO link */
 } ldc_delivery;
@@ -155,6 +157,21 @@ int ldc_targets_view(Liandong__V1__Target *const *t, size_t n, ld_target **out);
  * pub.letter) from d->body. LD_OK (also for other types) or LD_ERR_PROTOCOL
  * with a sentence in err. */
 int ldc_delivery_escalation_view(ldc_delivery *d, char *err, size_t errlen);
+
+/* audit.c ---------------------------------------------------------------- */
+
+/* Fill d's view of a Checkpoint (pub.checkpoint) from d->body, checking the
+ * sizes of root, signature and head_hash. LD_OK (also for other types) or
+ * LD_ERR_PROTOCOL with a sentence in err. ldc_on_delivery keeps the view only
+ * for the broker's own messages, after ldc_checkpoint_verify. */
+int ldc_delivery_audit_view(ldc_delivery *d, char *err, size_t errlen);
+/* LD_OK if cp's signature verifies with the broker's signing key, else
+ * LD_ERR_CRYPTO. */
+int ldc_checkpoint_verify(const ld_checkpoint *cp, const uint8_t *sign_public);
+/* Decode an Ack.reply holding Body{audit_reply} into a new ld_audit_page.
+ * Pure. LD_OK, LD_ERR_PROTOCOL or LD_ERR_NOMEM, with a sentence in err. */
+int ldc_audit_page_from_reply(const uint8_t *reply, size_t len, ld_audit_page **out, char *err,
+                              size_t errlen);
 
 /* delivery.c ------------------------------------------------------------- */
 

@@ -1,6 +1,7 @@
 /* audit.c - `liandong audit verify | prove | check-proof | query | export |
  * checkpoints`: the audit plugin's log, read offline from the broker's data
- * directory (read-only, safe while the broker runs). See docs/audit.md. */
+ * directory (read-only, safe while the broker runs); `query` also over the
+ * bus (ld_client_audit_query). See docs/audit.md. */
 #include <getopt.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -21,7 +22,7 @@ static const char audit_usage[] =
     "                             [--checkpoint FILE ...]\n"
     "       liandong audit prove --data-dir DIR --record N [--size M]\n"
     "       liandong audit check-proof FILE --checkpoint FILE [--broker-key broker.pub]\n"
-    "       liandong audit query --data-dir DIR [--task T] [--dept D] [--type TYPE]\n"
+    "       liandong audit query [--data-dir DIR] [--task T] [--dept D] [--type TYPE]\n"
     "                            [--since TIME] [--until TIME]\n"
     "                            [--verdict accepted|refused] [--limit N] [--json]\n"
     "       liandong audit export --data-dir DIR\n"
@@ -35,7 +36,9 @@ static const char audit_usage[] =
     "             size M (default: the first checkpoint that covers N)\n"
     "check-proof  verify a proof against a checkpoint FILE, without the log\n"
     "query        records by task, principal (sender or recipient), type, time\n"
-    "             (RFC 3339 or Unix ms) and verdict, from the indexes\n"
+    "             (RFC 3339 or Unix ms) and verdict, from the indexes; without\n"
+    "             --data-dir over the bus (global --broker, --identity, --broker-key;\n"
+    "             auditor or supervision role), page by page up to --limit\n"
     "export       one JSON line per record: fields, envelope (base64), body as JSON\n"
     "checkpoints  the checkpoints stored in the log as checkpoint files (JSON);\n"
     "             --save DIR writes checkpoint-<size>.json files there\n"
@@ -528,6 +531,83 @@ static int parse_time(const char *s, int64_t *ms)
     return -1;
 }
 
+static void table_head(qout *out)
+{
+    ld_cli_table_init(&out->t, 7);
+    if (!out->json) {
+        const char *h[] = {"#", "AT", "SENDER", "TYPE", "TASK", "VERDICT", "TO / WHY"};
+        for (int i = 0; i < 7; i++)
+            ld_cli_table_add(&out->t, h[i], 0);
+    }
+}
+
+/* Over the bus (no --data-dir): AuditQuery pages from the broker's audit
+ * plugin, until next_index is 0 or q->limit records were printed. */
+static int query_bus(const lda_query *q, qout *out)
+{
+    ld_client *cl;
+    int st = ld_cli_connect(&cl, 1);
+    if (st != LD_CLI_OK)
+        return st;
+    ld_audit_query aq = {.task = q->task,
+                         .dept = q->dept,
+                         .type = q->type,
+                         .since_ms = q->since_ms,
+                         .until_ms = q->until_ms,
+                         .verdict = q->verdict == 1   ? "accepted"
+                                    : q->verdict == 2 ? "refused"
+                                                      : NULL};
+    table_head(out);
+    uint64_t next = 0;
+    for (;;) {
+        if (q->limit) {
+            uint64_t left = q->limit - out->n;
+            aq.limit = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+        }
+        ld_audit_page *p;
+        int rc = ld_client_audit_query(cl, &aq, &p);
+        if (rc != LD_OK) {
+            st = ld_cli_client_fail(cl, rc, "audit query");
+            break;
+        }
+        for (size_t i = 0; i < p->n_records && (!q->limit || out->n < q->limit); i++) {
+            const ld_audit_record *x = &p->records[i];
+            lda_record r = {0};
+            r.index = x->index;
+            r.at_ms = x->at_ms;
+            r.kind = x->verdict        ? LDA_KIND_REFUSED
+                     : x->n_recipients ? LDA_KIND_EMITTED
+                                       : LDA_KIND_ACCEPTED;
+            r.signature_ok = x->verdict != LD_REASON_BAD_SIGNATURE;
+            r.verdict = (uint32_t)x->verdict;
+            r.sender = x->sender;
+            r.key_id = x->key_id;
+            r.type = x->type;
+            r.task = x->task;
+            r.recipient = x->n_recipients ? x->recipients[0] : "";
+            r.text = x->verdict_text;
+            r.envelope = x->envelope;
+            r.envelope_len = x->envelope_len;
+            on_query(out, &r, x->hash);
+        }
+        next = p->next_index;
+        int empty = p->n_records == 0;
+        ld_audit_page_destroy(&p);
+        if (!next || empty || (q->limit && out->n >= q->limit))
+            break;
+        aq.after_index = next;
+    }
+    ld_client_destroy(&cl);
+    if (st == LD_CLI_OK && !out->json) {
+        if (out->n && ld_cli_table_print(stdout, &out->t) != 0)
+            st = LD_CLI_FAIL;
+        printf("%llu records%s\n", (unsigned long long)out->n,
+               next ? " (more: raise --limit)" : "");
+    }
+    ld_cli_table_free(&out->t);
+    return st;
+}
+
 static int audit_query(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -579,18 +659,12 @@ static int audit_query(int argc, char **argv)
     if (optind < argc)
         return ld_cli_usage("audit", "unexpected argument '%s'", argv[optind]);
     if (!dir)
-        return ld_cli_usage("audit",
-                            "query needs --data-dir DIR (over the bus: not in this version)");
+        return query_bus(&q, &out);
     lda_store *s;
     int st = open_store(dir, &s);
     if (st != LD_CLI_OK)
         return st;
-    ld_cli_table_init(&out.t, 7);
-    if (!out.json) {
-        const char *h[] = {"#", "AT", "SENDER", "TYPE", "TASK", "VERDICT", "TO / WHY"};
-        for (int i = 0; i < 7; i++)
-            ld_cli_table_add(&out.t, h[i], 0);
-    }
+    table_head(&out);
     uint64_t next;
     int rc = lda_query_run(lda_store_kv(s), &q, on_query, &out, &next);
     lda_store_close(&s);

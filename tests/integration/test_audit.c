@@ -309,6 +309,23 @@ static void test_everything_logged(void **state)
     assert_int_equal(a->nack->code, R(UNAUTHORIZED));
     th_body_free(a);
 
+    /* The same over the bus through the SDK (ld_client_audit_query), as
+     * `liandong audit query` without --data-dir: the auditor reads the
+     * task's records, a department is refused. */
+    char sec[512], qargs[4096], qline[1024];
+    th_secret_path(&f->env, "ops.audit", sec, sizeof sec);
+    snprintf(qargs, sizeof qargs,
+             "--broker %s --identity %s --broker-key %s audit query --task ir-2.1.1 --json",
+             f->env.endpoint, sec, f->env.broker_pub);
+    assert_int_equal(run_cli(qargs, qline, sizeof qline), 0);
+    assert_non_null(strstr(qline, "\"task\":\"ir-2.1.1\""));
+    th_secret_path(&f->env, "mdj.gxj", sec, sizeof sec);
+    snprintf(qargs, sizeof qargs,
+             "--broker %s --identity %s --broker-key %s audit query --task ir-2.1.1",
+             f->env.endpoint, sec, f->env.broker_pub);
+    assert_int_equal(run_cli(qargs, qline, sizeof qline), 1);
+    assert_non_null(strstr(qline, "auditor or supervision"));
+
     /* verify while the broker runs, then after it stopped. */
     char args[4096], line[1024];
     snprintf(args, sizeof args, "audit verify --data-dir %s --broker-key %s", f->env.data,

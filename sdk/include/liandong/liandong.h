@@ -503,6 +503,9 @@ typedef struct ld_delivery {
      * delivery; see "Escalation" below): */
     const struct ld_escalation_notice *notice;       /* "escalation_notice" (from the broker) */
     const struct ld_supervision_letter_info *letter; /* "supervision_letter" */
+    /* Audit: a "checkpoint" the broker signed (NULL otherwise; owned by the
+     * delivery; see "Audit" below). */
+    const struct ld_checkpoint *checkpoint;
 } ld_delivery;
 
 /* Wait up to timeout_ms (0: do not wait, -1: forever) for the next delivery,
@@ -672,6 +675,100 @@ typedef struct ld_escalations {
 int ld_client_escalation_query(ld_client *c, const ld_escalation_query *q, ld_escalations **out);
 /* Accepts NULL and *e == NULL; sets *e = NULL. */
 void ld_escalations_destroy(ld_escalations **e);
+
+/* ---- Audit: the broker's tamper-evident log --------------------------------
+ *
+ * With the broker's audit plugin loaded (docs/audit.md), every envelope the
+ * broker accepts, refuses or emits is a record in a hash-chained log under a
+ * Merkle tree. Principals with the auditor or supervision role read it over
+ * the bus with ld_client_audit_query, and receive the broker's signed
+ * Checkpoints (deliveries of type "checkpoint", see ld_delivery.checkpoint).
+ *
+ *     ld_audit_query q = {.task = "ir-2.1.1", .limit = 100};
+ *     ld_audit_page *p;
+ *     do {
+ *         if (ld_client_audit_query(c, &q, &p) != LD_OK)
+ *             break;
+ *         for (size_t i = 0; i < p->n_records; i++)
+ *             printf("%llu %s %s\n", (unsigned long long)p->records[i].index,
+ *                    p->records[i].sender, p->records[i].type);
+ *         q.after_index = p->next_index;
+ *         ld_audit_page_destroy(&p);
+ *     } while (q.after_index);
+ *
+ * The offline tool `liandong audit verify` checks the log itself. */
+
+/* An audit query. Zero-initialize (every record), then narrow. */
+typedef struct ld_audit_query {
+    const char *task;     /* NULL or "": any; else records naming this task */
+    const char *dept;     /* NULL or "": any; else the principal as sender or recipient */
+    const char *type;     /* NULL or "": any; else a body type, e.g. "status_report" */
+    int64_t since_ms;     /* 0: open; else records at or after (broker business clock) */
+    int64_t until_ms;     /* 0: open; else records at or before */
+    const char *verdict;  /* NULL or "": any; "accepted" or "refused" */
+    uint32_t limit;       /* records per page; 0: the broker's default (and maximum) */
+    uint64_t after_index; /* 0: from the start; else a page's next_index to continue */
+} ld_audit_query;
+
+/* One record of the audit log. Strings UTF-8, never NULL ("" when not set). */
+typedef struct ld_audit_record {
+    uint64_t index; /* position in the log, from 0 */
+    int64_t at_ms;  /* broker business clock */
+    const char *sender;
+    const char *key_id;
+    const char *type;        /* body type name, "" if unknown (an unreadable frame) */
+    const uint8_t *envelope; /* the signed envelope as received or sealed (may be empty) */
+    size_t envelope_len;
+    int verdict;              /* 0 accepted (or emitted), else the LD_REASON_* of the refusal */
+    const char *verdict_text; /* the refusal's sentence */
+    uint8_t hash[32];         /* chain hash of this record */
+    const char *task;         /* a task id the body names */
+    const char *const *recipients; /* for a message the broker stored: whose mailbox */
+    size_t n_recipients;
+} ld_audit_record;
+
+/* One page of an audit query's answer, in index order. All memory is owned
+ * by the page and valid until ld_audit_page_destroy (also after the client
+ * is destroyed). */
+typedef struct ld_audit_page {
+    size_t n_records;
+    ld_audit_record *records;
+    uint64_t next_index; /* 0: no more; else put it in after_index for the next page */
+    uint64_t log_size;   /* records in the whole log when answered */
+} ld_audit_page;
+
+/* Ask the broker's audit log (q NULL: every record, first page). Auditor and
+ * supervision principals only. The answer comes in the broker's Ack; a
+ * duplicate Ack without it makes the query go once more as a new message
+ * (as ld_client_ledger_query). The query is itself recorded in the log.
+ * LD_OK and *out (caller owns, ld_audit_page_destroy), else *out is NULL.
+ * Errors: LD_ERR_INVALID (out NULL, a string not UTF-8, a negative time,
+ * verdict not "", "accepted" or "refused"); LD_ERR_REFUSED with
+ * LD_REASON_UNAUTHORIZED (not an auditor or supervision) or
+ * LD_REASON_MALFORMED; LD_ERR_PROTOCOL (the broker acknowledged without an
+ * answer: is the audit plugin loaded? or the answer does not parse, is not
+ * UTF-8 or has a hash that is not 32 bytes); LD_ERR_NOMEM; and those of
+ * ld_client_send_direct. */
+int ld_client_audit_query(ld_client *c, const ld_audit_query *q, ld_audit_page **out);
+
+/* Free a page. Accepts NULL and *p == NULL; sets *p = NULL. */
+void ld_audit_page_destroy(ld_audit_page **p);
+
+/* A Checkpoint delivery (ld_delivery.checkpoint): the broker's signed
+ * statement of the log's state. Set only when the delivery comes from the
+ * broker (from_broker 1) and signature verifies with the key in broker.pub
+ * over "liandong/checkpoint/v1" || be64(size) || root || be64(at_ms); a
+ * checkpoint that fails this is dropped like a delivery with a bad
+ * signature. Save it (docs/audit.md, checkpoint files) to check the log
+ * later with `liandong audit verify --checkpoint`. */
+typedef struct ld_checkpoint {
+    uint64_t size;            /* number of records covered */
+    const uint8_t *root;      /* Merkle tree head, 32 bytes */
+    int64_t at_ms;            /* broker wall clock, Unix ms */
+    const uint8_t *signature; /* Ed25519, 64 bytes */
+    const char *key_id;       /* the broker key that signed */
+    const uint8_t *head_hash; /* hash chain head after record size-1, 32 bytes; NULL if absent */
+} ld_checkpoint;
 
 #ifdef __cplusplus
 }
