@@ -178,8 +178,7 @@ int ld_client_audit_query(ld_client *c, const ld_audit_query *q, ld_audit_page *
             return ldc_fail(c, LD_ERR_INVALID,
                             "the task, principal id, type or verdict is not valid UTF-8");
     if (*s[3] && strcmp(s[3], "accepted") != 0 && strcmp(s[3], "refused") != 0)
-        return ldc_fail(c, LD_ERR_INVALID, "the verdict is accepted or refused, not '%.32s'",
-                        s[3]);
+        return ldc_fail(c, LD_ERR_INVALID, "the verdict is accepted or refused, not '%.32s'", s[3]);
     if (q->since_ms < 0 || q->until_ms < 0)
         return ldc_fail(c, LD_ERR_INVALID, "a negative time in the audit query");
 

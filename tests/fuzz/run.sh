@@ -4,6 +4,7 @@
 #   tests/fuzz/run.sh 30          CI: about 2.5 minutes for the five
 #   tests/fuzz/run.sh 14400       four hours each (see docs/testing.md)
 #   FUZZ_ONLY="plan config" tests/fuzz/run.sh 600
+#   FUZZ_SEED=0 tests/fuzz/run.sh 3600   a random seed (the default, 1, repeats CI)
 # New inputs go to build-fuzz/corpus/<harness>/ (the committed seeds in
 # tests/fuzz/corpus/ are read, never written); crashes to
 # build-fuzz/crashes/<harness>/. Exit status 1 if any harness crashed.
@@ -13,6 +14,8 @@ secs=${1:-30}
 build=${LD_FUZZ_BUILD_DIR:-build-fuzz}
 harnesses=${FUZZ_ONLY:-"envelope body config plan keyfile"}
 jobs=$(nproc)
+# A fixed seed makes a CI run repeatable; FUZZ_SEED=0 picks a random one.
+seed=${FUZZ_SEED:-1}
 
 san="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1"
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DLD_FUZZ=ON \
@@ -28,7 +31,8 @@ for h in $harnesses; do
   mkdir -p "$build/corpus/$h" "$build/crashes/$h"
   echo "== fuzz_$h for ${secs}s"
   if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    "$build/bin/fuzz_$h" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=1024 \
+    "$build/bin/fuzz_$h" -max_total_time="$secs" -seed="$seed" -max_len=65536 -timeout=10 \
+    -rss_limit_mb=1024 \
     -print_final_stats=1 -artifact_prefix="$build/crashes/$h/" \
     "$build/corpus/$h" "tests/fuzz/corpus/$h" >"$build/fuzz_$h.log" 2>&1; then
     echo "fuzz_$h FOUND A CRASH: see $build/fuzz_$h.log and $build/crashes/$h/"

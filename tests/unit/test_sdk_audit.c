@@ -495,8 +495,7 @@ static void test_reply_decode(void **state)
     r.sender = "\xff";
     n = liandong__v1__body__pack(&b, buf);
     assert_int_equal(ldc_audit_page_from_reply(buf, n, &p, err, sizeof err), LD_ERR_PROTOCOL);
-    assert_int_equal(ldc_audit_page_from_reply((const uint8_t *)"\xff\xff", 2, &p, err,
-                                               sizeof err),
+    assert_int_equal(ldc_audit_page_from_reply((const uint8_t *)"\xff\xff", 2, &p, err, sizeof err),
                      LD_ERR_PROTOCOL);
 }
 
