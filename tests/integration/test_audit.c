@@ -370,10 +370,66 @@ static void test_everything_logged(void **state)
     (void)cpf;
 }
 
+/* A full map: the audit write fails with the message, which is refused
+ * STORAGE_FULL and never delivered unaudited; everything acknowledged is in
+ * the log, and the log verifies. */
+static void test_storage_full_never_unaudited(void **state)
+{
+    fixture *f = *state;
+    const char *extra[] = {"--config", f->config, "--map-size-mb", "1", "--max-message-bytes",
+                           "262144",   NULL};
+    th_broker_start(&f->env, extra);
+    th_raw gx;
+    th_raw_connect(&gx, &f->env, f->gxj, f->gxj);
+    th_body_free(th_raw_hello_send_only(&gx));
+    Liandong__V1__Body b;
+    Liandong__V1__Direct d;
+    char *to[] = {"mdj.fgw"};
+    direct(&b, &d, to, "附件");
+    d.payload.len = 60000;
+    d.payload.data = calloc(1, d.payload.len);
+    int full = 0, refused_other = 0;
+    for (int i = 0; i < 60 && !full; i++) {
+        d.payload.data[0] = (uint8_t)i; /* a new envelope each time */
+        Liandong__V1__Body *a = send_wait(f, &gx, &b);
+        if (a->msg_case == LIANDONG__V1__BODY__MSG_NACK) {
+            if (a->nack->code == R(STORAGE_FULL))
+                full = 1;
+            else
+                refused_other = 1;
+            gx.seq--; /* not accepted: the number is free again */
+        }
+        th_body_free(a);
+    }
+    free(d.payload.data);
+    assert_true(full);
+    assert_false(refused_other);
+    assert_true(f->n_acked > 0);
+    th_raw_close(&gx);
+    th_broker_signal_stop(&f->env, SIGTERM);
+
+    char args[4096], line[1024];
+    snprintf(args, sizeof args, "audit verify --data-dir %s --broker-key %s", f->env.data,
+             f->env.broker_pub);
+    assert_int_equal(run_cli(args, line, sizeof line), 0);
+    assert_non_null(strstr(line, "audit: OK: "));
+    lda_store *s;
+    char err[256];
+    assert_int_equal(lda_store_open(f->env.data, 0, &s, err, sizeof err), LD_OK);
+    tally t = {0};
+    t.f = f;
+    lda_query all = {0};
+    assert_int_equal(lda_query_run(lda_store_kv(s), &all, on_rec, &t, NULL), LD_OK);
+    lda_store_close(&s);
+    for (size_t i = 0; i < f->n_acked; i++)
+        assert_int_equal(t.acked_found[i], 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_everything_logged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_storage_full_never_unaudited, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
