@@ -195,28 +195,13 @@ int ld_client_audit_query(ld_client *c, const ld_audit_query *q, ld_audit_page *
     b.msg_case = LIANDONG__V1__BODY__MSG_AUDIT_QUERY;
     b.audit_query = &aq;
 
-    /* A duplicate Ack (the broker had our envelope already: its first Ack was
-     * lost and we resent) carries no answer; ask once more, as a new message. */
-    for (int attempt = 0; attempt < 2; attempt++) {
-        ld_ack ack;
-        uint8_t *reply;
-        size_t reply_len;
-        int rc = ldc_send_packed(c, &b, &ack, &reply, &reply_len);
-        if (rc != LD_OK)
-            return rc;
-        if (reply) {
-            char err[LDC_ERR_MAX - 32];
-            rc = ldc_audit_page_from_reply(reply, reply_len, out, err, sizeof err);
-            free(reply);
-            return rc == LD_OK ? LD_OK : ldc_fail(c, rc, "%s", err);
-        }
-        if (!ack.duplicate)
-            return ldc_fail(c, LD_ERR_PROTOCOL,
-                            "the broker acknowledged the audit query (seq %llu) without an "
-                            "answer: is the audit plugin loaded?",
-                            (unsigned long long)ack.seq);
-    }
-    return ldc_fail(c, LD_ERR_PROTOCOL,
-                    "the broker acknowledged the audit query twice as a duplicate without an "
-                    "answer");
+    uint8_t *reply;
+    size_t reply_len;
+    int rc = ldc_query(c, &b, "audit query", "audit", &reply, &reply_len);
+    if (rc != LD_OK)
+        return rc;
+    char err[LDC_ERR_MAX - 32];
+    rc = ldc_audit_page_from_reply(reply, reply_len, out, err, sizeof err);
+    free(reply);
+    return rc == LD_OK ? LD_OK : ldc_fail(c, rc, "%s", err);
 }

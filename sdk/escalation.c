@@ -260,50 +260,38 @@ int ld_client_escalation_query(ld_client *c, const ld_escalation_query *q, ld_es
     Liandong__V1__Body b = LIANDONG__V1__BODY__INIT;
     b.msg_case = LIANDONG__V1__BODY__MSG_ESCALATION_QUERY;
     b.escalation_query = &m;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        ld_ack ack;
-        uint8_t *reply;
-        size_t rlen;
-        int rc = ldc_send_packed(c, &b, &ack, &reply, &rlen);
-        if (rc != LD_OK)
-            return rc;
-        if (!reply) {
-            if (ack.duplicate)
-                continue;
-            return ldc_fail(c, LD_ERR_PROTOCOL,
-                            "the broker acknowledged the escalation query without an answer: is "
-                            "the escalation plugin loaded?");
-        }
-        Liandong__V1__Body *r = liandong__v1__body__unpack(NULL, rlen, reply);
-        free(reply);
-        if (!r || r->msg_case != LIANDONG__V1__BODY__MSG_ESCALATION_REPLY) {
-            if (r)
-                liandong__v1__body__free_unpacked(r, NULL);
-            return ldc_fail(c, LD_ERR_PROTOCOL, "the broker's answer is not an EscalationReply");
-        }
-        const Liandong__V1__EscalationReply *er = r->escalation_reply;
-        for (size_t i = 0; i < er->n_notices; i++)
-            if (!notice_ok(er->notices[i])) {
-                liandong__v1__body__free_unpacked(r, NULL);
-                return ldc_fail(c, LD_ERR_PROTOCOL, "the broker's notices are not UTF-8");
-            }
-        ldc_escalations *e = calloc(1, sizeof *e);
-        ld_escalation_notice *v = er->n_notices ? calloc(er->n_notices, sizeof *v) : NULL;
-        if (!e || (er->n_notices && !v)) {
-            free(e);
-            free(v);
+    uint8_t *reply;
+    size_t rlen;
+    int rc = ldc_query(c, &b, "escalation query", "escalation", &reply, &rlen);
+    if (rc != LD_OK)
+        return rc;
+    Liandong__V1__Body *r = liandong__v1__body__unpack(NULL, rlen, reply);
+    free(reply);
+    if (!r || r->msg_case != LIANDONG__V1__BODY__MSG_ESCALATION_REPLY) {
+        if (r)
             liandong__v1__body__free_unpacked(r, NULL);
-            return ldc_fail(c, LD_ERR_NOMEM, "out of memory");
-        }
-        for (size_t i = 0; i < er->n_notices; i++)
-            fill_notice(&v[i], er->notices[i]);
-        e->body = r;
-        e->pub.clock_ms = er->clock_ms;
-        e->pub.n_notices = er->n_notices;
-        e->pub.notices = v;
-        *out = &e->pub;
-        return LD_OK;
+        return ldc_fail(c, LD_ERR_PROTOCOL, "the broker's answer is not an EscalationReply");
     }
-    return ldc_fail(c, LD_ERR_PROTOCOL,
-                    "the broker acknowledged the escalation query twice as a duplicate");
+    const Liandong__V1__EscalationReply *er = r->escalation_reply;
+    for (size_t i = 0; i < er->n_notices; i++)
+        if (!notice_ok(er->notices[i])) {
+            liandong__v1__body__free_unpacked(r, NULL);
+            return ldc_fail(c, LD_ERR_PROTOCOL, "the broker's notices are not UTF-8");
+        }
+    ldc_escalations *e = calloc(1, sizeof *e);
+    ld_escalation_notice *v = er->n_notices ? calloc(er->n_notices, sizeof *v) : NULL;
+    if (!e || (er->n_notices && !v)) {
+        free(e);
+        free(v);
+        liandong__v1__body__free_unpacked(r, NULL);
+        return ldc_fail(c, LD_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < er->n_notices; i++)
+        fill_notice(&v[i], er->notices[i]);
+    e->body = r;
+    e->pub.clock_ms = er->clock_ms;
+    e->pub.n_notices = er->n_notices;
+    e->pub.notices = v;
+    *out = &e->pub;
+    return LD_OK;
 }

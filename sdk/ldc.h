@@ -140,6 +140,12 @@ void ldc_resend_pending(ld_client *c);
  * receive the Ack's reply (caller frees; NULL / 0 when the Ack had none). */
 int ldc_send_packed(ld_client *c, const Liandong__V1__Body *b, ld_ack *ack, uint8_t **reply,
                     size_t *reply_len);
+/* Send a query (a sequence-numbered body a plugin answers in Ack.reply) and
+ * return its reply (caller frees). A duplicate Ack carries no answer: the
+ * query is sent once more as a new envelope. what ("ledger query") and
+ * plugin ("plans") name things in the error sentences. */
+int ldc_query(ld_client *c, const Liandong__V1__Body *b, const char *what, const char *plugin,
+              uint8_t **reply, size_t *reply_len);
 
 /* plans.c ---------------------------------------------------------------- */
 

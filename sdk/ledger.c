@@ -180,28 +180,13 @@ int ld_client_ledger_query(ld_client *c, const ld_ledger_query *q, ld_ledger **o
     b.msg_case = LIANDONG__V1__BODY__MSG_LEDGER_QUERY;
     b.ledger_query = &lq;
 
-    /* A duplicate Ack (the broker had our envelope already: its first Ack was
-     * lost and we resent) carries no answer; ask once more, as a new message. */
-    for (int attempt = 0; attempt < 2; attempt++) {
-        ld_ack ack;
-        uint8_t *reply;
-        size_t reply_len;
-        int rc = ldc_send_packed(c, &b, &ack, &reply, &reply_len);
-        if (rc != LD_OK)
-            return rc;
-        if (reply) {
-            char err[LDC_ERR_MAX - 32];
-            rc = ldc_ledger_from_reply(reply, reply_len, out, err, sizeof err);
-            free(reply);
-            return rc == LD_OK ? LD_OK : ldc_fail(c, rc, "%s", err);
-        }
-        if (!ack.duplicate)
-            return ldc_fail(c, LD_ERR_PROTOCOL,
-                            "the broker acknowledged the ledger query (seq %llu) without an "
-                            "answer: is the plans plugin loaded?",
-                            (unsigned long long)ack.seq);
-    }
-    return ldc_fail(c, LD_ERR_PROTOCOL,
-                    "the broker acknowledged the ledger query twice as a duplicate without an "
-                    "answer");
+    uint8_t *reply;
+    size_t reply_len;
+    int rc = ldc_query(c, &b, "ledger query", "plans", &reply, &reply_len);
+    if (rc != LD_OK)
+        return rc;
+    char err[LDC_ERR_MAX - 32];
+    rc = ldc_ledger_from_reply(reply, reply_len, out, err, sizeof err);
+    free(reply);
+    return rc == LD_OK ? LD_OK : ldc_fail(c, rc, "%s", err);
 }

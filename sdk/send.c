@@ -245,3 +245,23 @@ int ld_client_clock_advance(ld_client *c, int64_t by_ms, int64_t *clock_ms)
         *clock_ms = a.clock_ms;
     return rc;
 }
+
+int ldc_query(ld_client *c, const Liandong__V1__Body *b, const char *what, const char *plugin,
+              uint8_t **reply, size_t *reply_len)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        ld_ack ack;
+        int rc = ldc_send_packed(c, b, &ack, reply, reply_len);
+        if (rc != LD_OK)
+            return rc;
+        if (*reply)
+            return LD_OK;
+        if (!ack.duplicate)
+            return ldc_fail(c, LD_ERR_PROTOCOL,
+                            "the broker acknowledged the %s (seq %llu) without an answer: is the "
+                            "%s plugin loaded?",
+                            what, (unsigned long long)ack.seq, plugin);
+    }
+    return ldc_fail(c, LD_ERR_PROTOCOL,
+                    "the broker acknowledged the %s twice as a duplicate without an answer", what);
+}
