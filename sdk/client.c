@@ -38,6 +38,26 @@ const char *ld_version(void)
     return LD_VERSION_STRING;
 }
 
+/* The public reason codes are the wire's. */
+#define LDC_SAME_REASON(x)                                                                         \
+    _Static_assert((int)LD_REASON_##x == (int)LIANDONG__V1__REASON_CODE__##x, #x)
+LDC_SAME_REASON(MALFORMED);
+LDC_SAME_REASON(TOO_LARGE);
+LDC_SAME_REASON(UNKNOWN_SENDER);
+LDC_SAME_REASON(SENDER_MISMATCH);
+LDC_SAME_REASON(KEY_REVOKED);
+LDC_SAME_REASON(BAD_SIGNATURE);
+LDC_SAME_REASON(REPLAY);
+LDC_SAME_REASON(CLOCK_SKEW);
+LDC_SAME_REASON(UNAUTHORIZED);
+LDC_SAME_REASON(UNKNOWN_RECIPIENT);
+LDC_SAME_REASON(STORAGE_FULL);
+LDC_SAME_REASON(UNSUPPORTED);
+LDC_SAME_REASON(INTERNAL);
+LDC_SAME_REASON(UNKNOWN_TASK);
+LDC_SAME_REASON(INVALID_PLAN);
+LDC_SAME_REASON(LIMIT_EXCEEDED);
+
 const char *ld_reason_name(int reason)
 {
     return ldw_reason_name(reason);

@@ -46,7 +46,8 @@ static int task_ok(const Liandong__V1__LedgerTask *t)
         !s_ok(t->report_every) || !s_ok(t->doc_number) || !s_ok(t->plan_title) ||
         !v_ok(t->lead, t->n_lead) || !v_ok(t->support, t->n_support) ||
         !v_ok(t->accepted_by, t->n_accepted_by) || !v_ok(t->coordinators, t->n_coordinators) ||
-        !v_ok(t->supervision, t->n_supervision))
+        !v_ok(t->supervision, t->n_supervision) || !s_ok(t->kind) || !s_ok(t->about) ||
+        !s_ok(t->issued_by))
         return 0;
     for (size_t i = 0; i < t->n_reports; i++)
         if (!t->reports[i] || !s_ok(t->reports[i]->dept) || !s_ok(t->reports[i]->note))
@@ -98,6 +99,9 @@ static void fill_task(ld_ledger_task *o, const Liandong__V1__LedgerTask *t, ld_d
     o->n_coordinators = t->n_coordinators;
     o->supervision = (const char *const *)t->supervision;
     o->n_supervision = t->n_supervision;
+    o->kind = strcmp(t->kind, "task") == 0 ? "" : t->kind;
+    o->about = t->about;
+    o->issued_by = t->issued_by;
 }
 
 int ldc_ledger_from_reply(const uint8_t *reply, size_t len, ld_ledger **out, char *err,

@@ -62,6 +62,14 @@ static int resolve(lde_state *s, ld_plugin_txn *txn, const char *plan_in, const 
         s->host->refuse(v, LDE_REASON(UNKNOWN_TASK), "no task %.64s in plan %.64s", task, plan);
         return LD_ERR_NOT_FOUND;
     }
+    if (lde_is_letter(*e)) {
+        s->host->refuse(v, LDE_REASON(UNKNOWN_TASK),
+                        "%s is a 督办函 about task %s, not a task: name the task", task,
+                        (*e)->about);
+        liandong__v1__ledger_task__free_unpacked(*e, NULL);
+        *e = NULL;
+        return LD_ERR_NOT_FOUND;
+    }
     return LD_OK;
 }
 
@@ -153,7 +161,7 @@ static int ext_check(lde_state *s, const ctx *c, const char *until, int32_t *u,
     }
     uint32_t maxc = c->r.has_ext_count ? c->r.ext_max_count : 1;
     if (c->t->ext_count >= maxc) {
-        s->host->refuse(v, LDE_REASON(UNAUTHORIZED),
+        s->host->refuse(v, LDE_REASON(LIMIT_EXCEEDED),
                         "task %s had %u extension%s already; the rules allow %u", c->t->task,
                         c->t->ext_count, c->t->ext_count == 1 ? "" : "s", maxc);
         return LD_PLUGIN_REFUSE;
@@ -163,7 +171,7 @@ static int ext_check(lde_state *s, const ctx *c, const char *until, int32_t *u,
         char ls[LDE_DATE_BYTES], ds[32];
         lde_day_format(lim, ls);
         lde_dur_format(&c->r.ext_max, ds, sizeof ds);
-        s->host->refuse(v, LDE_REASON(UNAUTHORIZED),
+        s->host->refuse(v, LDE_REASON(LIMIT_EXCEEDED),
                         "an extension of task %s may reach %s at most (%s after the due date %s)",
                         c->t->task, ls, ds, c->due_s);
         return LD_PLUGIN_REFUSE;
@@ -189,7 +197,7 @@ int lde_on_ext_request(lde_state *s, ld_plugin_txn *txn, const ld_plugin_message
         goto out;
     }
     if (m->now_ms >= lde_day_end_ms(c.due)) {
-        s->host->refuse(v, LDE_REASON(UNAUTHORIZED),
+        s->host->refuse(v, LDE_REASON(LIMIT_EXCEEDED),
                         "task %s was due on %s: an extension must be asked for before the due date",
                         q->task, c.due_s);
         goto out;
@@ -406,16 +414,17 @@ int lde_on_letter(lde_state *s, ld_plugin_txn *txn, const ld_plugin_message *m,
             goto out;
         }
     }
-    /* The letter id: a counter. */
+    /* The letter id: a counter, skipping ids a plan uses for a task. */
     uint64_t seq = 0;
     const void *val;
     size_t len;
     if (s->host->db_get(s->ctx, txn, s->db_meta, "letter_seq", 10, &val, &len) == LD_OK && len == 8)
         memcpy(&seq, val, 8);
-    seq++;
-    int rc = s->host->db_put(s->ctx, txn, s->db_meta, "letter_seq", 10, &seq, 8);
     char id[LDE_ID_MAX + 1];
-    snprintf(id, sizeof id, "dbh-%llu", (unsigned long long)seq);
+    do
+        snprintf(id, sizeof id, "dbh-%llu", (unsigned long long)++seq);
+    while (s->host->ledger_get(s->ctx, txn, plan, id, &val, &len) == LD_OK);
+    int rc = s->host->db_put(s->ctx, txn, s->db_meta, "letter_seq", 10, &seq, 8);
     l.id = id;
     l.plan = plan;
     l.task = q->task;
@@ -430,6 +439,8 @@ int lde_on_letter(lde_state *s, ld_plugin_txn *txn, const ld_plugin_message *m,
         rc = lde_letter_put(s, txn, &l);
     if (rc == LD_OK)
         rc = lde_index_move(s, txn, 'l', id, NULL, 0, l.index_ms);
+    if (rc == LD_OK) /* the letter is tracked in the ledger as a row of its own */
+        rc = lde_letter_row(s, txn, &l, NULL, NULL, m->now_ms, 0);
     lde_names to = {0};
     for (size_t i = 0; i < q->n_to; i++)
         lde_names_add(&to, q->to[i]);
@@ -488,6 +499,8 @@ int lde_on_answer(lde_state *s, ld_plugin_txn *txn, const ld_plugin_message *m,
             l->index_ms = 0;
     }
     int rc = lde_letter_put(s, txn, l);
+    if (rc == LD_OK)
+        rc = lde_letter_row(s, txn, l, m->sender, a->text, m->now_ms, 0);
     if (rc == LD_OK)
         rc = s->host->add_recipient(v, l->issued_by);
     if (rc == LD_ERR_NOT_FOUND)

@@ -64,6 +64,14 @@ int lde_ledger_set_level(lde_state *s, ld_plugin_txn *txn, const char *plan, con
 int lde_ledger_set_due(lde_state *s, ld_plugin_txn *txn, const char *plan, const char *task,
                        const char *due);
 
+/* 1 if e is a 督办函's ledger row (kind "letter"), not a plan's task. */
+int lde_is_letter(const lde_ledger *e);
+/* Write the ledger row of letter l: new (from the letter and the ledger
+ * entry of its task), or updated with an answer (by, text; NULL: none) and
+ * a level (0: keep). State and progress follow l->answered_by. */
+int lde_letter_row(lde_state *s, ld_plugin_txn *txn, const lde_letter *l, const char *by,
+                   const char *text, int64_t now_ms, uint32_t level);
+
 /* The clock of (plan, task): LD_OK with *out (free with
  * liandong__escalation__v1__task_clock__free_unpacked) or LD_ERR_NOT_FOUND. */
 int lde_clock_get(lde_state *s, ld_plugin_txn *txn, const char *plan, const char *task,

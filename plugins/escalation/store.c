@@ -204,6 +204,94 @@ int lde_ledger_set_due(lde_state *s, ld_plugin_txn *txn, const char *plan, const
     return ledger_update(s, txn, plan, task, NULL, due);
 }
 
+int lde_is_letter(const lde_ledger *e)
+{
+    return e && e->kind && strcmp(e->kind, "letter") == 0;
+}
+
+int lde_letter_row(lde_state *s, ld_plugin_txn *txn, const lde_letter *l, const char *by,
+                   const char *text, int64_t now_ms, uint32_t level)
+{
+    lde_ledger *old = NULL, *task = NULL;
+    int rc = lde_ledger_get(s, txn, l->plan, l->id, &old);
+    if (rc != LD_OK && rc != LD_ERR_NOT_FOUND && rc != LD_ERR_FORMAT)
+        return rc;
+    if (rc != LD_OK)
+        old = NULL;
+    if (!old && lde_ledger_get(s, txn, l->plan, l->task, &task) != LD_OK)
+        task = NULL; /* the row goes without the plan's names */
+    const lde_ledger *src = old ? old : task;
+    Liandong__V1__LedgerTask r = LIANDONG__V1__LEDGER_TASK__INIT;
+    size_t tl = strlen(l->text) + sizeof "督办函：";
+    char *title = malloc(tl);
+    Liandong__V1__DeptReport **reps = malloc(((old ? old->n_reports : 0) + 1) * sizeof *reps);
+    if (!title || !reps) {
+        rc = LD_ERR_NOMEM;
+        goto out;
+    }
+    snprintf(title, tl, "督办函：%s", l->text);
+    r.plan = l->plan;
+    r.task = l->id;
+    r.title = title;
+    r.lead = l->to;
+    r.n_lead = l->n_to;
+    r.due = l->deadline;
+    r.kind = "letter";
+    r.about = l->task;
+    r.issued_by = l->issued_by;
+    r.accepted_by = l->answered_by;
+    r.n_accepted_by = l->n_answered_by;
+    if (src) {
+        r.doc_number = src->doc_number;
+        r.plan_title = src->plan_title;
+        r.coordinators = src->coordinators;
+        r.n_coordinators = src->n_coordinators;
+        r.supervision = src->supervision;
+        r.n_supervision = src->n_supervision;
+    }
+    r.escalation_level = level ? level : old ? old->escalation_level : 0;
+    r.last_report_at_ms = old ? old->last_report_at_ms : 0;
+    /* Each department's latest answer. */
+    Liandong__V1__DeptReport nr = LIANDONG__V1__DEPT_REPORT__INIT;
+    for (size_t i = 0; old && i < old->n_reports; i++)
+        if (!by || strcmp(old->reports[i]->dept, by) != 0)
+            reps[r.n_reports++] = old->reports[i];
+    if (by) {
+        nr.dept = (char *)by;
+        nr.at_ms = now_ms;
+        nr.state = LIANDONG__V1__TASK_STATE__TASK_DONE;
+        nr.progress = 100;
+        nr.note = (char *)(text ? text : "");
+        reps[r.n_reports++] = &nr;
+        r.last_report_at_ms = now_ms;
+    }
+    r.reports = reps;
+    size_t open = 0;
+    for (size_t i = 0; i < l->n_to; i++)
+        open += !lde_listed(l->answered_by, l->n_answered_by, l->to[i]);
+    r.state = !open              ? LIANDONG__V1__TASK_STATE__TASK_DONE
+              : l->n_answered_by ? LIANDONG__V1__TASK_STATE__TASK_IN_PROGRESS
+                                 : LIANDONG__V1__TASK_STATE__TASK_ASSIGNED;
+    r.progress = l->n_to ? (uint32_t)((l->n_to - open) * 100 / l->n_to) : 0;
+    size_t n = liandong__v1__ledger_task__get_packed_size(&r);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf) {
+        rc = LD_ERR_NOMEM;
+        goto out;
+    }
+    liandong__v1__ledger_task__pack(&r, buf);
+    rc = s->host->ledger_put(s->ctx, txn, l->plan, l->id, buf, n);
+    free(buf);
+out:
+    free(title);
+    free(reps);
+    if (old)
+        liandong__v1__ledger_task__free_unpacked(old, NULL);
+    if (task)
+        liandong__v1__ledger_task__free_unpacked(task, NULL);
+    return rc;
+}
+
 /* ---- clocks and letters ---- */
 
 int lde_clock_get(lde_state *s, ld_plugin_txn *txn, const char *plan, const char *task,

@@ -98,6 +98,10 @@ int lde_sync_task(lde_state *s, ld_plugin_txn *txn, const char *plan, const char
         return LD_OK;
     if (rc != LD_OK)
         return rc;
+    if (lde_is_letter(e)) { /* a 督办函 has its own clock (the letter index) */
+        liandong__v1__ledger_task__free_unpacked(e, NULL);
+        return LD_OK;
+    }
     lde_rules r;
     int tracked;
     lde_rules_for(s, txn, plan, task, &r, &tracked);
@@ -359,6 +363,8 @@ static int fire_letter(lde_state *s, ld_plugin_txn *txn, const char *id, int64_t
                            .n_departments = open.n,
                            .id_suffix = l->id};
         rc = lde_notice_raise(s, txn, &n, to.v, to.n);
+        if (rc == LD_OK)
+            rc = lde_letter_row(s, txn, l, NULL, NULL, now_ms, level);
         lde_names_free(&to);
         lde_names_free(&open);
         l->overdue_raised = 1;

@@ -389,6 +389,11 @@ int ldp_entry_overdue(const ldp_entry *t, int64_t now_ms)
     return strcmp(t->due, today) < 0;
 }
 
+int ldp_entry_is_letter(const ldp_entry *t)
+{
+    return t && t->kind && strcmp(t->kind, "letter") == 0;
+}
+
 const char *ldp_state_name(int state)
 {
     switch (state) {

@@ -87,6 +87,10 @@ int ldp_entry_report(const ldp_entry *t, const char *dept, const Liandong__V1__S
  * UTC+8) and not done: due < today. */
 int ldp_entry_overdue(const ldp_entry *t, int64_t now_ms);
 
+/* 1 if t is a 督办函's row (kind "letter", written by the escalation plugin)
+ * rather than a task of the plan. */
+int ldp_entry_is_letter(const ldp_entry *t);
+
 /* "assigned", "accepted", "in_progress", "done", "blocked" or "unspecified". */
 const char *ldp_state_name(int state);
 

@@ -124,6 +124,12 @@ static int collect_task(void *arg, const void *key, size_t key_len, const void *
     const char *k = key, *nul = memchr(k, 0, key_len);
     if (!nul)
         return 0;
+    ldp_entry *e = liandong__v1__ledger_task__unpack(NULL, val_len, val);
+    int letter = e && ldp_entry_is_letter(e);
+    if (e)
+        liandong__v1__ledger_task__free_unpacked(e, NULL);
+    if (letter)
+        return 0; /* a 督办函 is not the plan's to drop */
     size_t tl = key_len - (size_t)(nul + 1 - k);
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
@@ -242,8 +248,23 @@ static int put_record(ldp_state *s, ld_plugin_txn *txn, const ldp_plan *plan, co
 int ldp_plan_apply(ldp_state *s, ld_plugin_txn *txn, const ldp_plan *plan, const char *file_name,
                    const char *by, int64_t now_ms, char *why, size_t whylen)
 {
-    /* Task ids are unique across plans: check them all before any write. */
+    /* Task ids are unique across plans and distinct from the plan's 督办函:
+     * check them all before any write. */
     for (size_t i = 0; i < plan->n_tasks; i++) {
+        ldp_entry *e = NULL;
+        if (ldp_entry_get(s, txn, plan->id, plan->tasks[i].id, &e) == LD_OK &&
+            ldp_entry_is_letter(e)) {
+            char f[220];
+            ldp_quote(file_name, 200, f, sizeof f);
+            snprintf(why, whylen,
+                     "%s:%zu: task %s: the id is taken by a 督办函 (supervision letter) of plan "
+                     "%s; choose another task id",
+                     f, plan->tasks[i].line, plan->tasks[i].id, plan->id);
+            liandong__v1__ledger_task__free_unpacked(e, NULL);
+            return LD_ERR_EXISTS;
+        }
+        if (e)
+            liandong__v1__ledger_task__free_unpacked(e, NULL);
         char owner[LDP_ID_MAX + 1];
         int rc = ldp_index_get(s, txn, plan->tasks[i].id, owner);
         if (rc == LD_ERR_NOT_FOUND)

@@ -39,7 +39,59 @@ static size_t entry_cost(const ldp_entry *e)
 
 enum { KEPT = 0, FULL = 1, FAILED = 2 };
 
-/* The tasks of plan r that pass the query's filters, into a. */
+/* Keep e (taken) in a if it passes the query's filters. */
+static int consider(const ld_plugin_message *m, const Liandong__V1__LedgerQuery *q, int whole,
+                    ldp_entry *e, answer *a)
+{
+    e->overdue = ldp_entry_overdue(e, m->now_ms);
+    int keep = (whole || ldp_entry_role(e, m->sender)) &&
+               (!q->dept || !*q->dept || ldp_entry_role(e, q->dept)) &&
+               (!q->state || (int)e->state == (int)q->state) && (!q->overdue || e->overdue);
+    if (!keep) {
+        liandong__v1__ledger_task__free_unpacked(e, NULL);
+        return KEPT;
+    }
+    a->bytes += entry_cost(e);
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 32;
+        ldp_entry **nv = realloc(a->v, cap * sizeof *nv);
+        if (!nv) {
+            liandong__v1__ledger_task__free_unpacked(e, NULL);
+            return FAILED;
+        }
+        a->v = nv;
+        a->cap = cap;
+    }
+    a->v[a->n++] = e;
+    return a->bytes > LDP_REPLY_MAX ? FULL : KEPT;
+}
+
+typedef struct letter_scan {
+    const ld_plugin_message *m;
+    const Liandong__V1__LedgerQuery *q;
+    int whole;
+    answer *a;
+    int st;
+} letter_scan;
+
+static int take_letter(void *arg, const void *key, size_t key_len, const void *val, size_t val_len)
+{
+    (void)key;
+    (void)key_len;
+    letter_scan *ls = arg;
+    ldp_entry *e = liandong__v1__ledger_task__unpack(NULL, val_len, val);
+    if (!e)
+        return 0; /* not readable: not a letter this can show */
+    if (!ldp_entry_is_letter(e)) {
+        liandong__v1__ledger_task__free_unpacked(e, NULL);
+        return 0;
+    }
+    ls->st = consider(ls->m, ls->q, ls->whole, e, ls->a);
+    return ls->st != KEPT;
+}
+
+/* The tasks of plan r, then its 督办函 (ledger rows the escalation plugin
+ * writes), that pass the query's filters, into a. */
 static int scan_plan(ldp_state *s, ld_plugin_txn *txn, const ld_plugin_message *m,
                      const Liandong__V1__LedgerQuery *q, const ldp_record *r, answer *a)
 {
@@ -51,30 +103,14 @@ static int scan_plan(ldp_state *s, ld_plugin_txn *txn, const ld_plugin_message *
             continue; /* logged by ldp_entry_get, or gone */
         if (rc != LD_OK)
             return FAILED;
-        e->overdue = ldp_entry_overdue(e, m->now_ms);
-        int keep = (whole || ldp_entry_role(e, m->sender)) &&
-                   (!q->dept || !*q->dept || ldp_entry_role(e, q->dept)) &&
-                   (!q->state || (int)e->state == (int)q->state) && (!q->overdue || e->overdue);
-        if (!keep) {
-            liandong__v1__ledger_task__free_unpacked(e, NULL);
-            continue;
-        }
-        a->bytes += entry_cost(e);
-        if (a->n == a->cap) {
-            size_t cap = a->cap ? a->cap * 2 : 32;
-            ldp_entry **nv = realloc(a->v, cap * sizeof *nv);
-            if (!nv) {
-                liandong__v1__ledger_task__free_unpacked(e, NULL);
-                return FAILED;
-            }
-            a->v = nv;
-            a->cap = cap;
-        }
-        a->v[a->n++] = e;
-        if (a->bytes > LDP_REPLY_MAX)
-            return FULL;
+        int st = consider(m, q, whole, e, a);
+        if (st != KEPT)
+            return st;
     }
-    return KEPT;
+    letter_scan ls = {m, q, whole, a, KEPT};
+    if (s->host->ledger_scan(s->ctx, txn, r->id, take_letter, &ls) != LD_OK)
+        return FAILED;
+    return ls.st;
 }
 
 static int reply(ldp_state *s, const ld_plugin_message *m, answer *a, ld_plugin_verdict *v)

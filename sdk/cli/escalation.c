@@ -139,6 +139,43 @@ static void notice_row(ld_cli_table *t, const ld_escalation_notice *n)
     ld_cli_table_add(t, n->text, 60);
 }
 
+/* Notice ids already printed from the query, sorted: with --follow the
+ * same notices may still wait in the mailbox and are not printed twice. */
+typedef struct seen_ids {
+    char **v;
+    size_t n;
+} seen_ids;
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int seen_init(seen_ids *s, const ld_escalations *e)
+{
+    s->n = 0;
+    s->v = e->n_notices ? malloc(e->n_notices * sizeof *s->v) : NULL;
+    if (e->n_notices && !s->v)
+        return -1;
+    for (size_t i = 0; i < e->n_notices; i++)
+        if ((s->v[s->n] = strdup(e->notices[i].notice_id)) != NULL)
+            s->n++;
+    qsort(s->v, s->n, sizeof *s->v, cmp_id);
+    return 0;
+}
+
+static int seen_has(const seen_ids *s, const char *id)
+{
+    return s->n && bsearch(&id, s->v, s->n, sizeof *s->v, cmp_id) != NULL;
+}
+
+static void seen_free(seen_ids *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+}
+
 static volatile sig_atomic_t stop;
 static void on_signal(int sig)
 {
@@ -197,6 +234,13 @@ int ld_cli_escalations(int argc, char **argv)
         ld_cli_table_free(&t);
         printf("%zu notices\n", e->n_notices);
     }
+    seen_ids seen = {NULL, 0};
+    if (follow && seen_init(&seen, e) != 0) {
+        ld_escalations_destroy(&e);
+        ld_client_destroy(&cl);
+        fprintf(stderr, "liandong: escalations: out of memory\n");
+        return LD_CLI_FAIL;
+    }
     ld_escalations_destroy(&e);
     if (!follow) {
         ld_client_destroy(&cl);
@@ -214,7 +258,9 @@ int ld_cli_escalations(int argc, char **argv)
             break;
         if (d->notice && d->from_broker &&
             (!q.plan || !*q.plan || !strcmp(q.plan, d->notice->plan))) {
-            if (json)
+            if (seen_has(&seen, d->notice->notice_id))
+                ; /* printed from the query already */
+            else if (json)
                 print_json_line(notice_json(d->notice));
             else {
                 char when[64];
@@ -227,6 +273,7 @@ int ld_cli_escalations(int argc, char **argv)
         }
         ld_delivery_destroy(&d);
     }
+    seen_free(&seen);
     ld_client_destroy(&cl);
     return rc == LD_OK || rc == LD_ERR_TIMEOUT || rc == LD_ERR_CLOSED ? LD_CLI_OK : LD_CLI_FAIL;
 }

@@ -18,8 +18,10 @@ static const char ledger_usage[] =
     "\n"
     "Print the task ledger: one line per task with its plan, id, title, lead\n"
     "departments, state, progress, due date, whether it is overdue, and its\n"
-    "escalation level. Coordinators and supervision read their plans; a\n"
-    "department is refused (it has 'liandong tasks').\n"
+    "escalation level. A 督办函 (supervision letter) is a row of its own: its id,\n"
+    "the departments addressed, its deadline as due date, done once all answered.\n"
+    "Coordinators and supervision read their plans; a department is refused (it\n"
+    "has 'liandong tasks').\n"
     "\n"
     "Options:\n"
     "  --plan PLAN     only this plan\n"
@@ -27,7 +29,8 @@ static const char ledger_usage[] =
     "  --state STATE   only tasks in this state: assigned, accepted, in_progress,\n"
     "                  done, blocked\n"
     "  --overdue       only tasks past their due date and not done\n"
-    "  --json          one JSON document: {\"tasks\":[{\"plan\",\"task\",\"title\",\n"
+    "  --json          one JSON document: {\"tasks\":[{\"plan\",\"task\",\"kind\"\n"
+    "                  (\"task\", or \"letter\" with \"about\" and \"issued_by\"),\"title\",\n"
     "                  \"lead\":[...],\"support\":[...],\"state\",\"progress\",\"due\",\n"
     "                  \"last_report_at\" (RFC 3339 UTC or null),\"overdue\",\n"
     "                  \"escalation_level\", then \"doc_number\",\"plan_title\",\n"
@@ -40,7 +43,8 @@ static const char tasks_usage[] =
     "Usage: liandong [GLOBAL OPTIONS] tasks [--json] [--wide]\n"
     "\n"
     "Print your own tasks (any department may ask): plan, id, your role (lead or\n"
-    "support), title, state, progress, due date, overdue.\n"
+    "support), title, state, progress, due date, overdue; and the 督办函 addressed\n"
+    "to you (role lead; answer with 'liandong letter answer').\n"
     "\n"
     "Options:\n"
     "  --json    one JSON document, as 'liandong ledger --json' with a \"role\"\n"
@@ -86,6 +90,11 @@ static json_t *task_json(const ld_ledger_task *t, const char *me)
         return NULL;
     json_object_set_new(o, "plan", json_string(t->plan));
     json_object_set_new(o, "task", json_string(t->task));
+    json_object_set_new(o, "kind", json_string(t->kind[0] ? t->kind : "task"));
+    if (t->kind[0]) {
+        json_object_set_new(o, "about", json_string(t->about));
+        json_object_set_new(o, "issued_by", json_string(t->issued_by));
+    }
     json_object_set_new(o, "title", json_string(t->title));
     json_object_set_new(o, "lead", str_array(t->lead, t->n_lead));
     json_object_set_new(o, "support", str_array(t->support, t->n_support));
@@ -165,9 +174,10 @@ int ld_cli_print_ledger(const ld_ledger *l, int wide)
                           "PROGRESS", "DUE",  "OVERDUE", "LEVEL"};
     for (int i = 0; i < 9; i++)
         ld_cli_table_add(&t, head[i], 0);
-    size_t overdue = 0;
+    size_t overdue = 0, letters = 0;
     for (size_t i = 0; i < l->n_tasks; i++) {
         const ld_ledger_task *x = &l->tasks[i];
+        letters += x->kind[0] != 0;
         char lead[1024], prog[16], lvl[16];
         join_ids(x->lead, x->n_lead, lead, sizeof lead);
         snprintf(prog, sizeof prog, "%u%%", x->progress);
@@ -188,8 +198,11 @@ int ld_cli_print_ledger(const ld_ledger *l, int wide)
     if (w == 0) {
         char when[64];
         ld_cli_time_utc(l->clock_ms, when, sizeof when);
-        printf("%zu task%s, %zu overdue, at %s\n", l->n_tasks, l->n_tasks == 1 ? "" : "s", overdue,
-               when);
+        size_t tasks = l->n_tasks - letters;
+        printf("%zu task%s", tasks, tasks == 1 ? "" : "s");
+        if (letters)
+            printf(", %zu 督办函", letters);
+        printf(", %zu overdue, at %s\n", overdue, when);
     }
     return w == 0 && !ferror(stdout) ? 0 : -1;
 }

@@ -125,7 +125,7 @@ refused "a decision by a department" 'refused: UNAUTHORIZED: only a coordinator'
 as mdj.zf.bgs extend decide esc-a --approve
 ok "extend decide"
 as mdj.gxj extend request esc-a --until 2025-11-15 --reason '再次申请'
-refused "a second extension" 'refused: UNAUTHORIZED: .*extension already'
+refused "a second extension" 'refused: LIMIT_EXCEEDED: .*extension already'
 
 # Pause and resume: coordinators only.
 as mdj.gxj pause esc-b --reason '技术鉴定'
@@ -147,20 +147,72 @@ LETTER=$(grep -Eo 'dbh-[0-9]+' out.txt | head -n 1)
 as mdj.gxj letter answer "$LETTER" --text '已整改'
 ok "letter answer"
 
-# The ledger shows the due dates in force: esc-a extended, esc-b moved by the pause.
+# The ledger shows the due dates in force (esc-a extended, esc-b moved by the
+# pause) and the 督办函 as a row of its own, done once answered.
 as mdj.zf.bgs ledger --plan esc-cli --json
 ok "ledger"
-python3 - out.txt <<'PY' || fail "ledger due dates (see above)"
+python3 - out.txt "$LETTER" <<'PY' || fail "ledger due dates and letter row (see above)"
 import json, sys
 t = {x["task"]: x for x in json.load(open(sys.argv[1], encoding="utf-8"))["tasks"]}
 assert t["esc-a"]["due"] == "2025-10-30", t["esc-a"]
 assert t["esc-b"]["due"] == "2025-09-08", t["esc-b"]
+assert t["esc-a"]["kind"] == "task", t["esc-a"]
+l = t[sys.argv[2]]
+assert (l["kind"], l["about"], l["issued_by"]) == ("letter", "esc-b", "mdj.zf.dcs"), l
+assert (l["title"], l["lead"], l["due"]) == ("督办函：请限期整改", ["mdj.gxj"], "2025-07-20"), l
+assert (l["state"], l["progress"], l["overdue"]) == ("done", 100, False), l
+assert [(r["dept"], r["note"]) for r in l["reports"]] == [("mdj.gxj", "已整改")], l
 PY
+as mdj.zf.bgs ledger --plan esc-cli
+ok "ledger table"
+grep -q "$LETTER .*督办函：请限期整改" out.txt || fail "the ledger table must show the letter's row"
+grep -q '^2 tasks, 1 督办函, ' out.txt || fail "the ledger summary must count the letter apart"
+as mdj.gxj tasks --json
+ok "tasks with a letter"
+python3 - out.txt "$LETTER" <<'PY' || fail "tasks --json must list the letter for its addressee"
+import json, sys
+t = {x["task"]: x for x in json.load(open(sys.argv[1], encoding="utf-8"))["tasks"]}
+assert t[sys.argv[2]]["role"] == "lead" and t[sys.argv[2]]["kind"] == "letter", t
+PY
+
+# escalations --follow: the history first, then each notice as it is
+# delivered, one JSON object per line, none twice; SIGINT ends it with 0.
+"$LD" --broker "$EP" --broker-key keys/broker.pub --identity keys/mdj.zf.dcs.secret \
+    escalations --plan esc-cli --follow --json >follow.txt 2>follow.err &
+FOLLOW_PID=$!
+for _ in $(seq 100); do [ -s follow.txt ] && break; sleep 0.1; done
+[ -s follow.txt ] || fail "escalations --follow printed no history"
+HISTORY=$(wc -l <follow.txt)
 
 # Past the due dates: 督导 notices reach the supervision office.
 as ops.admin clock advance --by 120d
 ok "clock advance past the due dates"
+for _ in $(seq 100); do
+    [ "$(grep -c '"reason":"overdue"' follow.txt)" -ge 2 ] && break
+    sleep 0.1
+done
 sleep 0.5
+kill -INT "$FOLLOW_PID"
+set +e
+wait "$FOLLOW_PID"
+frc=$?
+set -e
+[ "$frc" -eq 0 ] || { cat follow.err >&2; fail "escalations --follow exited $frc after SIGINT"; }
+python3 - follow.txt "$HISTORY" <<'PY' || fail "escalations --follow output (see above)"
+import json, sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+ns = [json.loads(l) for l in lines]
+assert all(isinstance(n, dict) for n in ns), lines
+ids = [n["notice_id"] for n in ns]
+assert len(ids) == len(set(ids)), "a notice printed twice: %s" % ids
+history = ns[:int(sys.argv[2])]
+assert any(n["reason"] == "extension_decided" for n in history), history
+followed = ns[int(sys.argv[2]):]
+got = {(n["task"], n["reason"], n["level"], n["level_name"]) for n in followed}
+assert ("esc-a", "overdue", 1, "督导") in got, got
+assert ("esc-b", "overdue", 1, "督导") in got, got
+assert all(n["plan"] == "esc-cli" for n in ns), ns
+PY
 as mdj.zf.dcs escalations --plan esc-cli --json
 ok "escalations"
 python3 - out.txt <<'PY' || fail "escalations --json (see above)"

@@ -258,10 +258,11 @@ doc = json.load(open(sys.argv[1], encoding="utf-8"))
 assert list(doc) == ["tasks"], list(doc)
 ts = doc["tasks"]
 assert len(ts) == 28, len(ts)
-first = ["plan", "task", "title", "lead", "support", "state", "progress", "due",
+first = ["plan", "task", "kind", "title", "lead", "support", "state", "progress", "due",
          "last_report_at", "overdue", "escalation_level"]
 for t in ts:
     assert list(t)[:len(first)] == first, list(t)
+    assert t["kind"] == "task", t
     assert t["plan"] == "ir-2022" and t["escalation_level"] == 0 and t["overdue"] is False, t
 t = {t["task"]: t for t in ts}["ir-2.1.1"]
 assert t["state"] == "in_progress" and t["progress"] == 40, t

@@ -411,8 +411,9 @@ static void letter(fixture *f, actor *a, const char *task, const char *deadline)
     send_body(f, a, &body);
 }
 
-/* The due date the ledger shows for a task of esc-2025 (caller frees). */
-static char *ledger_due(fixture *f, const char *task)
+/* The ledger of esc-2025 as the coordinator reads it (caller frees), and
+ * in *row the row of task (a task or a letter id), which must be there. */
+static Liandong__V1__Body *ledger_row(fixture *f, const char *task, Liandong__V1__LedgerTask **row)
 {
     Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
     Liandong__V1__LedgerQuery q = LIANDONG__V1__LEDGER_QUERY__INIT;
@@ -423,14 +424,35 @@ static char *ledger_due(fixture *f, const char *task)
     Liandong__V1__Body *a = acked(&f->bgs);
     Liandong__V1__Body *r = liandong__v1__body__unpack(NULL, a->ack->reply.len, a->ack->reply.data);
     assert_non_null(r);
-    char *due = NULL;
+    th_body_free(a);
+    *row = NULL;
     for (size_t i = 0; i < r->ledger_reply->n_tasks; i++)
         if (strcmp(r->ledger_reply->tasks[i]->task, task) == 0)
-            due = strdup(r->ledger_reply->tasks[i]->due);
-    assert_non_null(due);
+            *row = r->ledger_reply->tasks[i];
+    if (!*row)
+        fail_msg("%s is not in the ledger", task);
+    return r;
+}
+
+/* The due date the ledger shows for a task of esc-2025 (caller frees). */
+static char *ledger_due(fixture *f, const char *task)
+{
+    Liandong__V1__LedgerTask *t;
+    Liandong__V1__Body *r = ledger_row(f, task, &t);
+    char *due = strdup(t->due);
     th_body_free(r);
-    th_body_free(a);
     return due;
+}
+
+static void answer_letter(fixture *f, actor *a, const char *id, const char *text)
+{
+    Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
+    Liandong__V1__LetterAnswer m = LIANDONG__V1__LETTER_ANSWER__INIT;
+    m.letter_id = (char *)id;
+    m.text = (char *)text;
+    body.msg_case = LIANDONG__V1__BODY__MSG_LETTER_ANSWER;
+    body.letter_answer = &m;
+    send_body(f, a, &body);
 }
 
 static void test_extension_pause_letter_refusals(void **state)
@@ -442,7 +464,7 @@ static void test_extension_pause_letter_refusals(void **state)
     ext_request(f, &f->fgw, "esc-1", "2025-10-30");
     refused(&f->fgw, R(UNAUTHORIZED), "mdj.fgw is a support department");
     ext_request(f, &f->gxj, "esc-1", "2025-11-30"); /* 61 days */
-    refused(&f->gxj, R(UNAUTHORIZED), "may reach 2025-11-29 at most");
+    refused(&f->gxj, R(LIMIT_EXCEEDED), "may reach 2025-11-29 at most");
     ext_request(f, &f->gxj, "esc-1", "2025-11-29");
     ok(&f->gxj);
     ext_decide(f, &f->gxj, "esc-1", 1);
@@ -450,7 +472,7 @@ static void test_extension_pause_letter_refusals(void **state)
     ext_decide(f, &f->bgs, "esc-1", 1);
     ok(&f->bgs);
     ext_request(f, &f->gxj, "esc-1", "2025-12-10");
-    refused(&f->gxj, R(UNAUTHORIZED), "had 1 extension already");
+    refused(&f->gxj, R(LIMIT_EXCEEDED), "had 1 extension already");
     letter(f, &f->bgs, "esc-1", "2025-07-10");
     refused(&f->bgs, R(UNAUTHORIZED), "only the supervision office of plan esc-2025");
     pause_task(f, &f->gxj, "esc-1", 0);
@@ -485,6 +507,29 @@ static void test_extension_pause_letter_refusals(void **state)
     assert_string_equal(r->supervision_letter->letter_id, "dbh-1");
     th_body_free(r);
     th_body_free(a);
+    /* The letter is a ledger row of its own, with its deadline as due date. */
+    Liandong__V1__LedgerTask *row;
+    r = ledger_row(f, "dbh-1", &row);
+    assert_string_equal(row->kind, "letter");
+    assert_string_equal(row->about, "esc-1");
+    assert_string_equal(row->issued_by, DCS);
+    assert_string_equal(row->title, "督办函：请限期整改");
+    assert_int_equal(row->n_lead, 1);
+    assert_string_equal(row->lead[0], GXJ);
+    assert_string_equal(row->due, "2025-07-20");
+    assert_int_equal(row->state, LIANDONG__V1__TASK_STATE__TASK_ASSIGNED);
+    assert_int_equal(row->escalation_level, 0);
+    assert_false(row->overdue);
+    assert_string_equal(row->plan_title, "督办测试");
+    th_body_free(r);
+    /* The plan published again keeps the letter's row. */
+    publish(f, plan_ladder);
+    r = ledger_row(f, "dbh-1", &row);
+    th_body_free(r);
+    /* A letter is not a task: extensions name the task. */
+    ext_request(f, &f->gxj, "dbh-1", "2025-12-30");
+    refused(&f->gxj, R(UNKNOWN_TASK), "dbh-1");
+
     advance_days(f, 10); /* 07-21 */
     n = notices(f, &f->dcs, g, 64);
     size_t k = 0;
@@ -493,9 +538,33 @@ static void test_extension_pause_letter_refusals(void **state)
     assert_true(k < n);
     assert_int_equal(g[k].level, 1);
     assert_string_equal(g[k].due, "2025-07-20");
+    r = ledger_row(f, "dbh-1", &row);
+    assert_int_equal(row->escalation_level, 1);
+    assert_true(row->overdue);
+    th_body_free(r);
+
+    /* A second letter, answered in time: done in the ledger, no notice. */
+    letter(f, &f->dcs, "esc-1", "2025-08-01");
+    th_body_free(acked(&f->dcs));
+    answer_letter(f, &f->fgw, "dbh-2", "不是我");
+    refused(&f->fgw, R(UNAUTHORIZED), "addressed to other departments");
+    answer_letter(f, &f->gxj, "dbh-2", "已整改完毕");
+    ok(&f->gxj);
+    r = ledger_row(f, "dbh-2", &row);
+    assert_int_equal(row->state, LIANDONG__V1__TASK_STATE__TASK_DONE);
+    assert_int_equal(row->progress, 100);
+    assert_int_equal(row->n_reports, 1);
+    assert_string_equal(row->reports[0]->dept, GXJ);
+    assert_string_equal(row->reports[0]->note, "已整改完毕");
+    assert_false(row->overdue);
+    th_body_free(r);
+    advance_days(f, 20); /* 08-10: past dbh-2's deadline, answered */
+    n = notices(f, &f->dcs, g, 64);
+    for (size_t i = 0; i < n; i++)
+        assert_string_not_equal(g[i].reason, "letter_overdue");
 
     /* due_soon for the due date in force: 2025-11-29 + 10 paused days. */
-    advance_days(f, 130); /* 11-28 */
+    advance_days(f, 110); /* 11-28 */
     n = notices(f, &f->gxj, g, 64);
     k = 0;
     while (k < n && strcmp(g[k].reason, "due_soon") != 0)

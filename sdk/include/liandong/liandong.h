@@ -78,8 +78,9 @@ enum ld_reason {
     LD_REASON_STORAGE_FULL = 11,
     LD_REASON_UNSUPPORTED = 12,
     LD_REASON_INTERNAL = 13,
-    LD_REASON_UNKNOWN_TASK = 14, /* the plan or task named does not exist */
-    LD_REASON_INVALID_PLAN = 15, /* a published plan file is not valid (text says file:line) */
+    LD_REASON_UNKNOWN_TASK = 14,   /* the plan or task named does not exist */
+    LD_REASON_INVALID_PLAN = 15,   /* a published plan file is not valid (text says file:line) */
+    LD_REASON_LIMIT_EXCEEDED = 16, /* beyond a rule's limits (an extension too long, too many) */
 };
 
 /* "MALFORMED", "REPLAY", ...; "UNKNOWN" for other values. Never NULL. */
@@ -385,6 +386,12 @@ typedef struct ld_ledger_task {
     size_t n_coordinators;
     const char *const *supervision; /* of the plan */
     size_t n_supervision;
+    /* "letter" for a 督办函 (task is the letter id, lead the departments
+     * addressed, due its deadline, reports their answers, state
+     * LD_TASK_DONE once all answered); "" for a plan's task. */
+    const char *kind;
+    const char *about;     /* a letter: the task it concerns */
+    const char *issued_by; /* a letter: the supervision principal */
 } ld_ledger_task;
 
 /* The broker's answer to a ledger query. All memory is owned by the ledger
@@ -574,10 +581,12 @@ const char *ld_client_principal(const ld_client *c);
  * The sends return like ld_client_send_direct. plan may be NULL or "" when
  * the task id is unique. Refusals the plugin gives (LD_ERR_REFUSED,
  * ld_client_last_reason): LD_REASON_UNAUTHORIZED (an extension asked by a
- * department that is not the task's lead, or after the due date, or beyond
- * the rules' max / max_count; a decision or pause by a principal who is not
- * a coordinator of the plan; a letter from a principal who is not the plan's
- * supervision; an answer from a department the letter is not addressed to),
+ * department that is not the task's lead; a decision or pause by a principal
+ * who is not a coordinator of the plan; a letter from a principal who is not
+ * the plan's supervision; an answer from a department the letter is not
+ * addressed to),
+ * LD_REASON_LIMIT_EXCEEDED (an extension asked for after the due date, or
+ * beyond the rules' max / max_count),
  * LD_REASON_UNKNOWN_TASK (no such task, or it has no rules), LD_REASON_MALFORMED
  * (a bad date, a missing reason, no request pending), LD_REASON_UNKNOWN_RECIPIENT
  * (a letter to a principal not in the roster). A broker without the plugin
