@@ -6,10 +6,12 @@
  * 牡丹江市人民政府公报 2022 第6期, embedded from data/seed/departments.yaml);
  * the general office publishes the plan (embedded from
  * examples/plans/ir-2022.yaml); the departments receive their assignments,
- * accept and report (one only after a broker restart); the clock moves
- * through the years while escalation notices reach the supervision office,
- * which issues a 督办函; an extension is granted; the ledger is printed and
- * the audit log verified. Everything shown is real traffic. */
+ * accept and report (one only after a broker restart); then the clock moves
+ * quarter by quarter: most leads report, a few fall behind, and the notices
+ * are printed as they reach the supervision office (which keeps a connection
+ * open) and the coordinator; a 督办函 is answered; an extension is granted;
+ * the ledger is printed and the audit log verified. Everything shown is real
+ * traffic. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
@@ -360,8 +362,9 @@ static const char demo_broker_config[] =
     "  - name: audit\n"
     "    config: {checkpoint_records: 500}\n";
 
-/* Move the simulated clock to the given China date (YYYY-MM-DD, 09:00). */
-static int advance_to(struct demo *d, const char *date)
+/* Move the simulated clock to the given China date (YYYY-MM-DD, 09:00);
+ * *now_ms takes the new clock; loud: say so. */
+static int advance_clock(struct demo *d, const char *date, int64_t *now_ms, int loud)
 {
     char iso[64];
     int64_t target, now;
@@ -380,57 +383,230 @@ static int advance_to(struct demo *d, const char *date)
     if (rc != LD_OK)
         fprintf(stderr, "liandong: demo: clock to %s: %s\n", iso, ld_client_last_error(c));
     ld_client_destroy(&c);
-    if (rc == LD_OK)
+    if (rc == LD_OK && loud)
         say("  the operator moves the simulated clock to %s\n", iso);
+    if (rc == LD_OK)
+        *now_ms = now;
     return rc == LD_OK ? 0 : -1;
 }
 
-/* What reached the supervision office: a count per kind, and a few lines. */
-static int read_notices(struct demo *d, int shown)
+static int advance_to(struct demo *d, const char *date, int64_t *now_ms)
 {
-    const demo_principal *dcs = &d->cast.p[d->dcs];
-    ld_session_info si;
-    ld_client *c = connect_as(d, dcs->id, &si);
-    if (!c)
-        return -1;
-    struct {
-        char kind[96];
-        int n;
-    } kinds[16];
-    int n_kinds = 0, total = 0;
-    for (uint64_t k = 0; k < si.mailbox_size; k++) {
-        ld_delivery *dl;
-        if (ld_client_recv(c, 5000, &dl) != LD_OK)
-            break;
-        const ld_escalation_notice *n = dl->notice;
-        if (n && dl->from_broker) {
-            char kind[96];
-            snprintf(kind, sizeof kind, "%s%s%s", n->reason, n->level ? " " : "",
-                     n->level ? n->level_name : "");
-            int i = 0;
-            while (i < n_kinds && strcmp(kinds[i].kind, kind) != 0)
-                i++;
-            if (i == n_kinds && n_kinds < 16) {
-                snprintf(kinds[n_kinds].kind, sizeof kinds[0].kind, "%s", kind);
-                kinds[n_kinds++].n = 0;
-            }
-            if (i < n_kinds)
-                kinds[i].n++;
-            if (total++ < shown) {
-                char when[64];
-                ld_cli_time_utc(n->raised_at_ms, when, sizeof when);
-                say("    %s  %-8s %s  %s\n", n->task, n->reason, n->level ? n->level_name : "  ",
-                    n->text);
-            }
-        }
-        ld_client_ack(c, dl);
-        ld_delivery_destroy(&dl);
+    return advance_clock(d, date, now_ms, 1);
+}
+
+static int advance_to_quiet(struct demo *d, const char *date, int64_t *now_ms)
+{
+    return advance_clock(d, date, now_ms, 0);
+}
+
+/* ---- the quarters: desks that print each notice as it arrives ---- */
+
+/* A principal's connection kept open while the quarters pass; it prints
+ * each escalation notice delivered to it, one line each. */
+typedef struct desk {
+    ld_client *c;
+    const demo_principal *who;
+    int yellow_only; /* print only due_soon: the coordinator's yellow lights */
+    int notices;     /* notices printed */
+    int other;       /* other deliveries (acceptances, reports, letters), acknowledged */
+} desk;
+
+/* The China date (UTC+8) of a business-clock time. */
+static void china_date(int64_t ms, char buf[11])
+{
+    time_t t = (time_t)(ms / 1000) + 8 * 3600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, 11, "%Y-%m-%d", &tm);
+}
+
+static const char *name_of(const struct demo *d, const char *id)
+{
+    int i = demo_cast_find(&d->cast, id);
+    return i >= 0 ? d->cast.p[i].name : id;
+}
+
+static void notice_line(const struct demo *d, const ld_escalation_notice *n)
+{
+    char date[11], lv[64], who[512] = "";
+    china_date(n->raised_at_ms, date);
+    snprintf(lv, sizeof lv, "%u %s", n->level, n->level_name);
+    for (size_t i = 0; i < n->n_departments; i++) {
+        size_t used = strlen(who);
+        snprintf(who + used, sizeof who - used, "%s%s", i ? "、" : "",
+                 name_of(d, n->departments[i]));
     }
-    ld_client_destroy(&c);
-    say("  %s received %d escalation notices:", dcs->name, total);
-    for (int i = 0; i < n_kinds; i++)
-        say("%s %d × %s", i ? "," : "", kinds[i].n, kinds[i].kind);
-    say("\n");
+    char *cut = ld_cli_truncate(who, 36);
+    say("    %s  %-6s  %-9s %-17s ", date, n->colour, n->task, n->reason);
+    ld_cli_pad(stdout, n->level ? lv : "-", 8);
+    say(" %s\n", cut ? cut : who);
+    free(cut);
+}
+
+static int desk_open(struct demo *d, desk *k, int who, int yellow_only)
+{
+    ld_session_info si;
+    memset(k, 0, sizeof *k);
+    k->who = &d->cast.p[who];
+    k->yellow_only = yellow_only;
+    k->c = connect_as(d, k->who->id, &si);
+    return k->c ? 0 : -1;
+}
+
+/* Print what reached the desk. The broker pushes the deliveries a tick
+ * raised before it reads this desk's next message, so once a query's answer
+ * is here they are too; a large batch comes in windows, hence the loop. */
+static int desk_read(struct demo *d, desk *k, int64_t since_ms)
+{
+    for (;;) {
+        ld_escalation_query q = {.plan = d->cast.plan_id, .since_ms = since_ms};
+        ld_escalations *e;
+        if (ld_client_escalation_query(k->c, &q, &e) != LD_OK) {
+            fprintf(stderr, "liandong: demo: %s: %s\n", k->who->id, ld_client_last_error(k->c));
+            return -1;
+        }
+        ld_escalations_destroy(&e);
+        int got = 0;
+        ld_delivery *dl;
+        while (ld_client_recv(k->c, 0, &dl) == LD_OK) {
+            got++;
+            const ld_escalation_notice *n = dl->from_broker ? dl->notice : NULL;
+            if (n && (!k->yellow_only || strcmp(n->reason, "due_soon") == 0)) {
+                notice_line(d, n);
+                k->notices++;
+            } else if (!n) {
+                k->other++;
+            }
+            ld_client_ack(k->c, dl);
+            ld_delivery_destroy(&dl);
+        }
+        if (got < 128)
+            return 0;
+    }
+}
+
+/* The ledger's tasks of the plan, as the quarters need them. */
+typedef struct demo_task {
+    char id[65];
+    char lead[65]; /* the first lead department */
+    char due[11];
+    int done;
+} demo_task;
+
+typedef struct quarters {
+    struct demo *d;
+    desk sup, office; /* 市政府督查室 and the coordinator */
+    demo_task t[64];
+    size_t n;
+    int64_t clock_ms;
+    int reports;
+} quarters;
+
+static int load_tasks(quarters *qs)
+{
+    ld_session_info si;
+    ld_ledger_query q = {.plan = qs->d->cast.plan_id};
+    ld_ledger *l;
+    if (ld_client_ledger_query(qs->office.c, &q, &l) != LD_OK) {
+        fprintf(stderr, "liandong: demo: ledger: %s\n", ld_client_last_error(qs->office.c));
+        return -1;
+    }
+    for (size_t i = 0; i < l->n_tasks && qs->n < 64; i++) {
+        const ld_ledger_task *x = &l->tasks[i];
+        if (x->kind[0] || !x->n_lead)
+            continue;
+        demo_task *t = &qs->t[qs->n++];
+        snprintf(t->id, sizeof t->id, "%s", x->task);
+        snprintf(t->lead, sizeof t->lead, "%s", x->lead[0]);
+        snprintf(t->due, sizeof t->due, "%s", x->due);
+        t->done = x->state == LD_TASK_DONE;
+    }
+    ld_ledger_destroy(&l);
+    (void)si;
+    return 0;
+}
+
+/* A desk's connection for id, else a new one (*own set: destroy it). Two
+ * connections of one principal would race for sequence numbers. */
+static ld_client *client_for(quarters *qs, const char *id, int *own)
+{
+    ld_session_info si;
+    *own = 0;
+    if (!strcmp(id, qs->sup.who->id))
+        return qs->sup.c;
+    if (!strcmp(id, qs->office.who->id))
+        return qs->office.c;
+    *own = 1;
+    return connect_as(qs->d, id, &si);
+}
+
+static int listed(const char *const *v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] && strcmp(v[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+/* Every lead reports on its open tasks, except on those in skip; tasks due
+ * by finish_by (if set) and not in keep_open are reported done. Each
+ * department also reads and acknowledges its mailbox. */
+static int report_round(quarters *qs, const char *const *skip, size_t n_skip, const char *finish_by,
+                        const char *const *keep_open, size_t n_keep, unsigned progress)
+{
+    struct demo *d = qs->d;
+    for (size_t p = 0; p < d->cast.n; p++) {
+        const char *id = d->cast.p[p].id;
+        ld_client *c = NULL;
+        int own = 0;
+        for (size_t i = 0; i < qs->n; i++) {
+            demo_task *t = &qs->t[i];
+            if (t->done || strcmp(t->lead, id) != 0 || listed(skip, n_skip, t->id))
+                continue;
+            if (!c && !(c = client_for(qs, id, &own)))
+                return -1;
+            int finish =
+                finish_by && strcmp(t->due, finish_by) <= 0 && !listed(keep_open, n_keep, t->id);
+            ld_status_report sr = {.plan = d->cast.plan_id,
+                                   .task = t->id,
+                                   .state = finish ? LD_TASK_DONE : LD_TASK_IN_PROGRESS,
+                                   .progress = finish ? 100 : progress,
+                                   .note = finish ? "任务已完成，材料已归档。"
+                                                  : "按季度推进，本季度目标完成。"};
+            if (ld_client_status_report(c, &sr, NULL) != LD_OK) {
+                fprintf(stderr, "liandong: demo: %s reports %s: %s\n", id, t->id,
+                        ld_client_last_error(c));
+                if (own)
+                    ld_client_destroy(&c);
+                return -1;
+            }
+            t->done = finish;
+            qs->reports++;
+        }
+        if (!c || !own)
+            continue; /* a desk reads its own deliveries */
+        ld_delivery *dl;
+        while (ld_client_recv(c, 0, &dl) == LD_OK) {
+            ld_client_ack(c, dl);
+            ld_delivery_destroy(&dl);
+        }
+        ld_client_destroy(&c);
+    }
+    return 0;
+}
+
+/* Move the clock, then print what reached the two desks. */
+static int pass_to(quarters *qs, const char *date)
+{
+    int64_t since = qs->clock_ms;
+    if (advance_to(qs->d, date, &qs->clock_ms))
+        return -1;
+    int before = qs->sup.notices + qs->office.notices;
+    if (desk_read(qs->d, &qs->sup, since) || desk_read(qs->d, &qs->office, since))
+        return -1;
+    if (qs->sup.notices + qs->office.notices == before)
+        say("    (no notices)\n");
     return 0;
 }
 
@@ -445,57 +621,160 @@ static int check(ld_client *c, int rc, const char *what)
     return -1;
 }
 
-/* Escalations over the years: notices, a 督办函, an extension. */
-static int escalations(struct demo *d)
+/* The first open task due on due (or any date if NULL), not in but, led by
+ * lead if given and one such exists; NULL if none. */
+static demo_task *pick_task(quarters *qs, const char *due, const char *lead, const char *but)
 {
+    for (int pass = lead ? 0 : 1; pass < 2; pass++)
+        for (size_t i = 0; i < qs->n; i++) {
+            demo_task *t = &qs->t[i];
+            if (!t->done && (!due || strcmp(t->due, due) == 0) &&
+                (pass || strcmp(t->lead, lead) == 0) && (!but || strcmp(t->id, but) != 0))
+                return t;
+        }
+    return NULL;
+}
+
+static int quarters_run(quarters *qs)
+{
+    struct demo *d = qs->d;
     const demo_principal *office = &d->cast.p[d->office], *dcs = &d->cast.p[d->dcs];
     ld_session_info si;
-    if (advance_to(d, "2022-10-10") || read_notices(d, 3))
+    ld_client *c = NULL;
+    if (desk_open(d, &qs->sup, d->dcs, 0) || desk_open(d, &qs->office, d->office, 1) ||
+        load_tasks(qs) || ld_client_session(qs->sup.c, &si) != LD_OK)
+        return -1;
+    qs->clock_ms = si.clock_ms;
+    say("  %s keeps a connection open and prints each notice as it arrives;\n"
+        "  %s prints the yellow lights (due_soon) it receives.\n"
+        "    RAISED      COLOUR  TASK      REASON            LEVEL    DEPARTMENTS\n",
+        dcs->name, office->name);
+
+    /* 2022 Q3: the tasks without a report in step 5 fall behind. */
+    say("  2022 Q3: the quarter ends; some lead departments did not report\n");
+    int printed = qs->sup.notices;
+    if (pass_to(qs, "2022-10-10"))
+        return -1;
+    /* The two that stay behind: the first two tasks still without a report. */
+    ld_escalation_query eq = {.plan = d->cast.plan_id, .since_ms = qs->clock_ms - 30 * DAY_MS};
+    ld_escalations *e;
+    if (ld_client_escalation_query(qs->sup.c, &eq, &e) != LD_OK)
+        return -1;
+    /* Two tasks of two departments. */
+    char lag[2][65] = {"", ""};
+    const char *lead0 = "";
+    for (size_t i = 0, k = 0; i < e->n_notices && k < 2; i++) {
+        const ld_escalation_notice *n = &e->notices[i];
+        if (strcmp(n->reason, "no_report") != 0 || !n->n_departments ||
+            !strcmp(n->departments[0], lead0))
+            continue;
+        snprintf(lag[k++], sizeof lag[0], "%s", n->task);
+        for (size_t j = 0; j < qs->n; j++)
+            if (!strcmp(qs->t[j].id, n->task))
+                lead0 = qs->t[j].lead;
+    }
+    ld_escalations_destroy(&e);
+    if (!lag[1][0] || qs->sup.notices == printed) {
+        fprintf(stderr, "liandong: demo: no task fell behind in 2022 Q3\n");
+        return -1;
+    }
+    const char *skip[] = {lag[0], lag[1]};
+    int b = -1;
+    for (size_t i = 0; i < qs->n; i++)
+        if (!strcmp(qs->t[i].id, lag[1]))
+            b = (int)i;
+
+    say("  2022 Q4: the others report; %s and %s stay behind → 约谈\n", lag[0], lag[1]);
+    if (report_round(qs, skip, 2, NULL, NULL, 0, 20) || pass_to(qs, "2023-01-10"))
         return -1;
 
-    say("  %s issues a 督办函 on ir-3.8 to its lead; the lead answers\n", dcs->name);
-    ld_client *c = connect_as(d, dcs->id, &si);
-    const char *to[] = {"mdj.jgj"};
-    char letter[64] = "";
-    if (!c || check(c,
-                    ld_client_letter_issue(c, d->cast.plan_id, "ir-3.8", to, 1, "2022-10-31",
-                                           "请于10月31日前报送招商引资工作进展并整改。", letter,
-                                           sizeof letter, NULL),
-                    "督办函 issued, deadline 2022-10-31"))
-        goto fail;
-    ld_client_destroy(&c);
-    if (!(c = connect_as(d, "mdj.jgj", &si)) ||
-        check(c, ld_client_letter_answer(c, letter, "已制定招商引资专项计划，按月调度。", NULL),
-              "市经管局 answers the letter") ||
-        check(c,
-              ld_client_status_report(c,
-                                      &(ld_status_report){.plan = d->cast.plan_id,
-                                                          .task = "ir-3.8",
-                                                          .state = LD_TASK_IN_PROGRESS,
-                                                          .progress = 20,
-                                                          .note = "已签约项目3个。"},
-                                      NULL),
-              "市经管局 reports ir-3.8 in progress, 20%"))
-        goto fail;
-    ld_client_destroy(&c);
-
-    if (advance_to(d, "2025-12-01"))
+    const char *b_lead = qs->t[b].lead;
+    char text[256], letter[64] = "", what[512];
+    snprintf(text, sizeof text, "请于2023年1月31日前报送%s的进展情况并限期整改。", lag[1]);
+    snprintf(what, sizeof what, "%s issues a 督办函 on %s to %s, deadline 2023-01-31", dcs->name,
+             lag[1], name_of(d, b_lead));
+    if (check(qs->sup.c,
+              ld_client_letter_issue(qs->sup.c, d->cast.plan_id, lag[1], &b_lead, 1, "2023-01-31",
+                                     text, letter, sizeof letter, NULL),
+              what))
         return -1;
-    say("  市工信局 asks to extend ir-2.2.3 to 2026-02-27; the office approves\n");
-    if (!(c = connect_as(d, "mdj.gxj", &si)) ||
+    if (!(c = connect_as(d, b_lead, &si)))
+        return -1;
+    snprintf(what, sizeof what, "%s answers %s and reports %s in progress: the ladder stops",
+             name_of(d, b_lead), letter, lag[1]);
+    ld_status_report sr = {.plan = d->cast.plan_id,
+                           .task = lag[1],
+                           .state = LD_TASK_IN_PROGRESS,
+                           .progress = 25,
+                           .note = "已制定整改方案，按月调度。"};
+    if (check(c,
+              ld_client_letter_answer(c, letter, "已制定整改方案，按月调度，1月底前完成首批项目。",
+                                      NULL) ||
+                  ld_client_status_report(c, &sr, NULL),
+              what))
+        goto fail;
+    ld_client_destroy(&c);
+    if (desk_read(d, &qs->sup, qs->clock_ms))
+        return -1;
+
+    say("  2023 Q1: %s still has no report → 问责; then its lead reports\n", lag[0]);
+    if (report_round(qs, skip, 1, NULL, NULL, 0, 35) || pass_to(qs, "2023-04-10") ||
+        report_round(qs, NULL, 0, NULL, NULL, 0, 40) || desk_read(d, &qs->sup, qs->clock_ms))
+        return -1;
+
+    /* Quarter after quarter, every lead reports: nothing to escalate. */
+    static const char *const ends[] = {"2023-07-10", "2023-10-10", "2024-01-10", "2024-04-10",
+                                       "2024-07-10", "2024-10-10", "2025-01-10", "2025-04-10",
+                                       "2025-07-10", "2025-10-10"};
+    int quiet = qs->sup.notices + qs->office.notices, r0 = qs->reports;
+    say("  2023 Q2 – 2025 Q3: every lead reports each quarter\n");
+    for (size_t i = 0; i < sizeof ends / sizeof *ends; i++) {
+        int64_t since = qs->clock_ms;
+        if (report_round(qs, NULL, 0, NULL, NULL, 0, (unsigned)(45 + 4 * i)) ||
+            advance_to_quiet(d, ends[i], &qs->clock_ms) || desk_read(d, &qs->sup, since) ||
+            desk_read(d, &qs->office, since))
+            return -1;
+    }
+    say("    %d reports in 10 quarters, %d notices\n", qs->reports - r0,
+        qs->sup.notices + qs->office.notices - quiet);
+
+    /* 2025 Q4: the 2025 deadlines come near. */
+    say("  2025 Q4: the leads report; 10 working days before 2025-12-31 the yellow lights\n");
+    if (report_round(qs, NULL, 0, NULL, NULL, 0, 90) || pass_to(qs, "2025-12-18"))
+        return -1;
+    demo_task *ext = pick_task(qs, "2025-12-31", "mdj.gxj", NULL);
+    demo_task *red = ext ? pick_task(qs, "2025-12-31", "mdj.wlj", ext->id) : NULL;
+    if (!ext || !red) {
+        fprintf(stderr, "liandong: demo: no open task is due on 2025-12-31\n");
+        return -1;
+    }
+    snprintf(what, sizeof what, "%s asks to extend %s to 2026-02-27 (重点项目设备到货延迟)",
+             name_of(d, ext->lead), ext->id);
+    if (!(c = connect_as(d, ext->lead, &si)) ||
         check(c,
-              ld_client_extension_request(c, d->cast.plan_id, "ir-2.2.3", "2026-02-27",
+              ld_client_extension_request(c, d->cast.plan_id, ext->id, "2026-02-27",
                                           "重点项目设备到货延迟。", NULL),
-              "extension requested"))
+              what))
         goto fail;
     ld_client_destroy(&c);
-    if (!(c = connect_as(d, office->id, &si)) ||
-        check(c, ld_client_extension_decide(c, d->cast.plan_id, "ir-2.2.3", 1, NULL, NULL, NULL),
-              "extension approved"))
-        goto fail;
-    ld_client_destroy(&c);
-    if (read_notices(d, 0) || advance_to(d, "2026-02-10") || read_notices(d, 6))
+    snprintf(what, sizeof what, "%s approves: %s is now due 2026-02-27", office->name, ext->id);
+    if (check(
+            qs->office.c,
+            ld_client_extension_decide(qs->office.c, d->cast.plan_id, ext->id, 1, NULL, NULL, NULL),
+            what))
         return -1;
+    if (desk_read(d, &qs->sup, qs->clock_ms))
+        return -1;
+    const char *keep[] = {ext->id, red->id};
+    say("  the other 2025 tasks are reported done; %s (%s) is not finished\n", red->id,
+        name_of(d, red->lead));
+    if (report_round(qs, NULL, 0, "2025-12-31", keep, 2, 95))
+        return -1;
+    say("  2026: %s is overdue → 督导, and 15 working days later → 约谈\n", red->id);
+    if (pass_to(qs, "2026-01-05") || pass_to(qs, "2026-01-26"))
+        return -1;
+    say("  %s received %d notices, %s %d yellow lights\n", dcs->name, qs->sup.notices, office->name,
+        qs->office.notices);
     return 0;
 fail:
     ld_client_destroy(&c);
@@ -533,10 +812,13 @@ static void demo_usage(FILE *f)
     fprintf(f,
             "Usage: liandong demo [--keep] [--verbose]\n"
             "\n"
-            "Run 牡政发〔2022〕21号 (28 tasks) through a real broker with the plans plugin on an\n"
-            "ephemeral loopback port, with a temporary data directory and a simulated clock:\n"
-            "publish, assignments, acceptance, reports, a broker restart, a department that\n"
-            "connects late, and the ledger.\n"
+            "Run 牡政发〔2022〕21号 (28 tasks) through a real broker with the plans, escalation\n"
+            "and audit plugins on an ephemeral loopback port, with a temporary data directory\n"
+            "and a simulated clock: publish, assignments, acceptance, reports, a broker\n"
+            "restart, a department that connects late; then quarter by quarter the escalation\n"
+            "notices (督导, 约谈, 问责, yellow and red lights) printed as they reach\n"
+            "市政府督查室, a 督办函 answered, an extension granted; the ledger, and the audit\n"
+            "log verified.\n"
             "\n"
             "  --keep      keep the temporary directory (keys, roster, LMDB data)\n"
             "  --verbose   show the broker's log\n");
@@ -649,17 +931,19 @@ static int run(struct demo *d)
     if (department_works(d, (size_t)d->late, 0) < 0)
         return 1;
 
-    step("8. Quarters pass: escalation notices reach the supervision office");
-    if (escalations(d))
+    step("8. Quarter by quarter: escalation notices reach the supervision office");
+    quarters qs;
+    memset(&qs, 0, sizeof qs);
+    qs.d = d;
+    rc = quarters_run(&qs);
+    ld_client_destroy(&qs.sup.c);
+    ld_client_destroy(&qs.office.c);
+    if (rc != 0)
         return 1;
 
     step("9. The ledger, as the coordinator sees it");
-    c = connect_as(d, office->id, &si);
-    if (!c)
-        return 1;
-    ld_client_destroy(&c);
-    say("  %s has %llu acceptances and reports from the departments in its mailbox\n", office->name,
-        (unsigned long long)si.mailbox_size);
+    say("  %s's desk took %d acceptances, reports and letters from the departments\n", office->name,
+        qs.office.other);
     ld_ledger_query q;
     memset(&q, 0, sizeof q);
     q.plan = d->cast.plan_id;
