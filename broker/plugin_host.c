@@ -237,6 +237,58 @@ static int h_ledger_del(ld_plugin_ctx *ctx, ld_plugin_txn *t, const char *plan, 
     return note_full(t, map_mdb(mdb_del(t->txn, ctx->broker->store->ledger, &k, NULL)));
 }
 
+/* Document key: kind NUL id, each 1..127 bytes. */
+static size_t doc_key(char *buf, const char *kind, const char *id)
+{
+    if (!kind || !id)
+        return 0;
+    size_t kl = strlen(kind), il = strlen(id);
+    if (!kl || !il || kl > 127 || il > 127)
+        return 0;
+    memcpy(buf, kind, kl + 1);
+    memcpy(buf + kl + 1, id, il);
+    return kl + 1 + il;
+}
+
+static int h_doc_get(ld_plugin_ctx *ctx, ld_plugin_txn *t, const char *kind, const char *id,
+                     const void **val, size_t *val_len)
+{
+    char kb[256];
+    size_t kl = doc_key(kb, kind, id);
+    if (!kl || !t || !val || !val_len)
+        return LD_ERR_INVALID;
+    MDB_val k = {kl, kb}, v;
+    int rc = mdb_get(t->txn, ctx->broker->store->docs, &k, &v);
+    if (rc == 0) {
+        *val = v.mv_data;
+        *val_len = v.mv_size;
+    }
+    return map_mdb(rc);
+}
+
+static int h_doc_put(ld_plugin_ctx *ctx, ld_plugin_txn *t, const char *kind, const char *id,
+                     const void *val, size_t val_len)
+{
+    char kb[256];
+    size_t kl = doc_key(kb, kind, id);
+    if (!kl || !t || (!val && val_len))
+        return LD_ERR_INVALID;
+    MDB_val k = {kl, kb}, v = {val_len, (void *)val};
+    t->wrote = 1;
+    return note_full(t, map_mdb(mdb_put(t->txn, ctx->broker->store->docs, &k, &v, 0)));
+}
+
+static int h_doc_scan(ld_plugin_ctx *ctx, ld_plugin_txn *t, const char *kind, ld_plugin_scan_fn fn,
+                      void *arg)
+{
+    size_t kl = kind ? strlen(kind) : 0;
+    if (!t || !fn || !kl || kl > 127)
+        return LD_ERR_INVALID;
+    char prefix[129];
+    memcpy(prefix, kind, kl + 1); /* "kind\0" */
+    return scan(t->txn, ctx->broker->store->docs, prefix, kl + 1, prefix, kl + 1, fn, arg);
+}
+
 struct ledger_scan_arg {
     ld_plugin_scan_fn fn;
     void *arg;
@@ -373,6 +425,9 @@ static const ld_host host_table = {
     .set_reply = h_set_reply,
     .sign = h_sign,
     .principals = h_principals,
+    .doc_get = h_doc_get,
+    .doc_put = h_doc_put,
+    .doc_scan = h_doc_scan,
 };
 
 void ldb_verdict_init(struct ld_plugin_verdict *v, struct ldb_broker *b)

@@ -88,6 +88,8 @@ int ldb_store_open(const char *dir, size_t map_size, ldb_store **out, char *err,
         rc = mdb_dbi_open(txn, "mailbox", MDB_CREATE, &s->mailbox);
     if (rc == 0)
         rc = mdb_dbi_open(txn, "ledger", MDB_CREATE, &s->ledger);
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, "docs", MDB_CREATE, &s->docs);
     if (rc) {
         snprintf(err, errlen, "%s: cannot open databases: %s", dir, mdb_strerror(rc));
         goto fail_txn;

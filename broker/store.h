@@ -9,6 +9,8 @@
  *   mailbox   recipient id, 0, be64 delivery id -> envelope id (16)
  *   ledger    plan id, 0, task id -> serialized liandong.v1.LedgerTask
  *             (written by the plans plugin through the plugin host)
+ *   docs      kind, 0, id -> bytes: documents plugins share (ld_host.doc_*),
+ *             e.g. "plan", 0, plan id -> file name, 0, the plan file
  * Integers are stored little-endian except the big-endian delivery id in
  * mailbox keys (so keys sort in delivery order).
  *
@@ -33,7 +35,7 @@
 
 typedef struct ldb_store {
     MDB_env *env;
-    MDB_dbi meta, seq, dedup, messages, mailbox, ledger;
+    MDB_dbi meta, seq, dedup, messages, mailbox, ledger, docs;
 } ldb_store;
 
 /* Open (creating if needed) the environment in dir (created 0700 if

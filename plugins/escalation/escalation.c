@@ -1,6 +1,7 @@
 /* escalation.c - the escalation plugin: its descriptor, config, calendar
  * loading, start, and the dispatch of messages. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,10 +105,70 @@ static int esc_init(const ld_host *host, ld_plugin_ctx *ctx, const char *config_
     return LD_OK;
 }
 
+/* A plan file the plans plugin shares: "file\0content". */
+typedef struct shared_plans {
+    lde_state *s;
+    ld_plugin_txn *txn;
+    char *err;
+    size_t errlen;
+    int rc;
+    size_t n;
+} shared_plans;
+
+static int take_shared_plan(void *arg, const void *key, size_t key_len, const void *val,
+                            size_t val_len)
+{
+    (void)key;
+    (void)key_len;
+    shared_plans *sp = arg;
+    const char *v = val, *nul = memchr(v, 0, val_len);
+    if (!nul) {
+        LDE_LOG(sp->s, LD_LOG_WARN, "a shared plan document has no file name; skipped");
+        return 0;
+    }
+    char file[256];
+    snprintf(file, sizeof file, "%s", v);
+    const char *content = nul + 1;
+    size_t len = val_len - (size_t)(content - v);
+    /* Copy: the value is only valid until the next write. */
+    char *buf = malloc(len ? len : 1);
+    if (!buf) {
+        sp->rc = LD_ERR_NOMEM;
+        return 1;
+    }
+    memcpy(buf, content, len);
+    lde_plan_rules *pr;
+    int rc = lde_plan_rules_parse(file, buf, len, &pr, sp->err, sp->errlen);
+    if (rc == LD_OK) {
+        rc = lde_rules_store(sp->s, sp->txn, pr->plan, buf, len);
+        lde_plan_rules_destroy(&pr);
+        sp->n++;
+    }
+    free(buf);
+    sp->rc = rc;
+    return rc != LD_OK;
+}
+
 static int esc_start(void *state, ld_plugin_txn *txn, char *err, size_t errlen)
 {
     lde_state *s = state;
     int64_t now = s->host->now_ms(s->ctx);
+    /* The plans the plans plugin holds (its config's and those published),
+     * then the files of this plugin's own `plans:`, which win. */
+    if (s->host->size > offsetof(ld_host, doc_scan) && s->host->doc_scan) {
+        shared_plans sp = {s, txn, err, errlen, LD_OK, 0};
+        int rc = s->host->doc_scan(s->ctx, txn, "plan", take_shared_plan, &sp);
+        if (rc == LD_OK)
+            rc = sp.rc;
+        if (rc != LD_OK) {
+            if (!err[0])
+                snprintf(err, errlen, "cannot read the plans the plans plugin shares: %s",
+                         ld_strerror(rc));
+            return rc;
+        }
+        LDE_LOG(s, LD_LOG_INFO, "rules of %zu plan%s from the plans plugin", sp.n,
+                sp.n == 1 ? "" : "s");
+    }
     for (size_t i = 0; i < s->cfg.n_plans; i++) {
         char *buf;
         size_t len;

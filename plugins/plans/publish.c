@@ -1,6 +1,7 @@
 /* publish.c - plan files into the ledger: PlanPublish messages and the
  * config's plans, the re-publish diff and the TaskAssign notices. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,6 +328,26 @@ static int read_file(const char *path, char **buf, size_t *len, char *err, size_
     return LD_OK;
 }
 
+/* Offer the plan file to the other plugins as the shared document
+ * ("plan", id) = file name, NUL, content (ld_host.doc_put). */
+static int share_plan(ldp_state *s, ld_plugin_txn *txn, const char *id, const char *file,
+                      const void *content, size_t len)
+{
+    const ld_host *h = s->host;
+    if (h->size <= offsetof(ld_host, doc_put) || !h->doc_put)
+        return LD_OK; /* an older broker: nothing to share with */
+    size_t fl = strlen(file);
+    char *doc = malloc(fl + 1 + len);
+    if (!doc)
+        return LD_ERR_NOMEM;
+    memcpy(doc, file, fl + 1);
+    if (len)
+        memcpy(doc + fl + 1, content, len);
+    int rc = h->doc_put(s->ctx, txn, "plan", id, doc, fl + 1 + len);
+    free(doc);
+    return rc;
+}
+
 int ldp_load_config_plans(ldp_state *s, ld_plugin_txn *txn, char *err, size_t errlen)
 {
     for (size_t i = 0; i < s->cfg.n_plans; i++) {
@@ -338,12 +359,16 @@ int ldp_load_config_plans(ldp_state *s, ld_plugin_txn *txn, char *err, size_t er
             return rc;
         ldp_plan *plan;
         rc = ldp_plan_load(s, path, buf, len, &plan, err, errlen);
-        free(buf);
-        if (rc != LD_OK)
+        if (rc != LD_OK) {
+            free(buf);
             return rc;
+        }
         rc = ldp_plan_apply(s, txn, plan, path, "", s->host->now_ms(s->ctx), err, errlen);
+        if (rc == LD_OK)
+            rc = share_plan(s, txn, plan->id, path, buf, len);
         if (rc != LD_OK && rc != LD_ERR_EXISTS)
             snprintf(err, errlen, "%s: cannot store the plan: %s", path, ld_strerror(rc));
+        free(buf);
         ldp_plan_destroy(&plan);
         if (rc != LD_OK)
             return rc;
@@ -408,6 +433,8 @@ int ldp_on_publish(ldp_state *s, ld_plugin_txn *txn, const ld_plugin_message *m,
         goto out;
     }
     rc = ldp_plan_apply(s, txn, plan, file, m->sender, m->now_ms, err, sizeof err);
+    if (rc == LD_OK)
+        rc = share_plan(s, txn, plan->id, fn, p->content.data, p->content.len);
     if (rc == LD_ERR_EXISTS) {
         h->refuse(v, REASON(INVALID_PLAN), "%s", err);
         decision = LD_PLUGIN_REFUSE;

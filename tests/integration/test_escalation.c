@@ -84,19 +84,28 @@ static int teardown(void **state)
     return 0;
 }
 
-static void start(fixture *f, const char *clock)
+/* Start the broker with both plugins; plans_config: the plans plugin's
+ * config block (flow style), or NULL. */
+static void start_with(fixture *f, const char *clock, const char *plans_config)
 {
-    char text[2048];
+    char text[4096];
     snprintf(text, sizeof text,
              "plugins:\n"
              "  - name: plans\n"
              "    path: %s\n"
+             "%s%s%s"
              "  - name: escalation\n"
              "    path: %s\n",
-             LD_PLANS_PLUGIN, LD_ESCALATION_PLUGIN);
+             LD_PLANS_PLUGIN, plans_config ? "    config: " : "", plans_config ? plans_config : "",
+             plans_config ? "\n" : "", LD_ESCALATION_PLUGIN);
     th_write_file(&f->env, "broker.yaml", text, f->config, sizeof f->config);
     const char *extra[] = {"--config", f->config, clock, NULL};
     th_broker_start(&f->env, extra);
+}
+
+static void start(fixture *f, const char *clock)
+{
+    start_with(f, clock, NULL);
 }
 
 static void restart(fixture *f, const char *clock)
@@ -360,6 +369,38 @@ static void test_ladder_with_restarts(void **state)
     assert_string_equal(g[0].reason, "rectified");
 }
 
+/* A plan the plans plugin loads from its own config: the escalation plugin
+ * takes its rules from the plan file the plans plugin shares (no `plans:`
+ * of its own, no default rules), also after a restart. */
+static void test_rules_from_plans_config(void **state)
+{
+    fixture *f = *state;
+    char path[512], cfg[700];
+    th_write_file(&f->env, "esc-2025.yaml", plan_ladder, path, sizeof path);
+    snprintf(cfg, sizeof cfg, "{plans: [\"%s\"]}", path);
+    start_with(f, START_2025, cfg);
+    advance_days(f, 115); /* 10-24 */
+    disconnect(f);
+    th_broker_signal_stop(&f->env, SIGTERM);
+    start_with(f, START_2025, cfg);
+    advance_days(f, 20); /* 11-13 */
+    got g[64];
+    size_t n = notices(f, &f->dcs, g, 64);
+    static const struct {
+        const char *reason;
+        uint32_t level;
+    } want[] = {{"overdue", 1}, {"no_report", 1}, {"overdue", 2}, {"overdue", 3}};
+    if (n != sizeof want / sizeof want[0]) {
+        for (size_t i = 0; i < n && i < 64; i++)
+            printf("# dcs got %s\n", g[i].id);
+        fail_msg("supervision got %zu notices, want 4", n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(g[i].reason, want[i].reason);
+        assert_int_equal(g[i].level, want[i].level);
+    }
+}
+
 static void ext_request(fixture *f, actor *a, const char *task, const char *until)
 {
     Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
@@ -616,6 +657,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ladder_with_restarts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rules_from_plans_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extension_pause_letter_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fire_limits, setup, teardown),
     };

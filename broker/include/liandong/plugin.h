@@ -213,6 +213,24 @@ typedef struct ld_host {
      * the call. LD_OK. Any hook. */
     int (*principals)(ld_plugin_ctx *ctx, unsigned role_mask,
                       int (*fn)(void *arg, const ld_principal_info *p), void *arg);
+
+    /* --- since ABI 1, size > offsetof(doc_get) --- */
+
+    /* Shared documents: a core database every plugin may read and write,
+     * for data one plugin offers the others, keyed (kind, id) (each 1 to
+     * 127 bytes, no NUL). Kinds in use: "plan" (id: the plan id; value: the
+     * file name, NUL, the plan file as last loaded or published), written by
+     * the plans plugin for plans from its config and from PlanPublish alike;
+     * the escalation plugin reads its rules from them at start. Values as
+     * for ledger_get. Same hooks as ledger_get / ledger_put. */
+    int (*doc_get)(ld_plugin_ctx *ctx, ld_plugin_txn *txn, const char *kind, const char *id,
+                   const void **val, size_t *val_len);
+    int (*doc_put)(ld_plugin_ctx *ctx, ld_plugin_txn *txn, const char *kind, const char *id,
+                   const void *val, size_t val_len);
+    /* Each document of kind, in id byte order; key is "kind\0id". Do not
+     * write documents from fn. */
+    int (*doc_scan)(ld_plugin_ctx *ctx, ld_plugin_txn *txn, const char *kind, ld_plugin_scan_fn fn,
+                    void *arg);
 } ld_host;
 
 typedef struct ld_plugin_descriptor {
