@@ -47,7 +47,7 @@ static int task_ok(const Liandong__V1__LedgerTask *t)
         !v_ok(t->lead, t->n_lead) || !v_ok(t->support, t->n_support) ||
         !v_ok(t->accepted_by, t->n_accepted_by) || !v_ok(t->coordinators, t->n_coordinators) ||
         !v_ok(t->supervision, t->n_supervision) || !s_ok(t->kind) || !s_ok(t->about) ||
-        !s_ok(t->issued_by))
+        !s_ok(t->issued_by) || !s_ok(t->plan_due))
         return 0;
     for (size_t i = 0; i < t->n_reports; i++)
         if (!t->reports[i] || !s_ok(t->reports[i]->dept) || !s_ok(t->reports[i]->note))
@@ -102,6 +102,7 @@ static void fill_task(ld_ledger_task *o, const Liandong__V1__LedgerTask *t, ld_d
     o->kind = strcmp(t->kind, "task") == 0 ? "" : t->kind;
     o->about = t->about;
     o->issued_by = t->issued_by;
+    o->plan_due = t->plan_due;
 }
 
 int ldc_ledger_from_reply(const uint8_t *reply, size_t len, ld_ledger **out, char *err,

@@ -122,14 +122,18 @@ int lde_sync_task(lde_state *s, ld_plugin_txn *txn, const char *plan, const char
         liandong__v1__ledger_task__free_unpacked(e, NULL);
         return rc;
     }
-    /* The base due date: from + limit of the rules, else the ledger's. */
-    char base[LDE_DATE_BYTES] = "";
+    /* The base due date: from + limit of the rules, else the plan's (the
+     * ledger's due is the date in force, which this plugin writes). */
+    char base[LDE_DATE_BYTES] = "", force[LDE_DATE_BYTES];
+    int32_t fd;
     if (r.limit.unit) {
         int32_t d;
         int unv = 0, prov = 0;
         lde_dur_apply(s->cal, &r, r.from, &r.limit, 1, &d, &unv, &prov);
         lde_day_format(d, base);
-    } else if (e->due)
+    } else if (e->plan_due && *e->plan_due)
+        snprintf(base, sizeof base, "%s", e->plan_due);
+    else if (e->due)
         snprintf(base, sizeof base, "%s", e->due);
     if (strcmp(t->base_due ? t->base_due : "", base) != 0) {
         int had = t->base_due && *t->base_due;
@@ -156,6 +160,12 @@ int lde_sync_task(lde_state *s, ld_plugin_txn *txn, const char *plan, const char
             rectified(s, txn, t, e, "the lead department reported", now_ms);
     }
     rc = lde_reschedule(s, txn, t, &r);
+    /* The ledger shows the due date in force. */
+    if (rc == LD_OK && lde_clock_due(t, &fd) == LD_OK) {
+        lde_day_format(fd, force);
+        if (!e->due || strcmp(e->due, force) != 0)
+            rc = lde_ledger_set_due(s, txn, plan, task, force);
+    }
     liandong__escalation__v1__task_clock__free_unpacked(t, NULL);
     liandong__v1__ledger_task__free_unpacked(e, NULL);
     return rc;

@@ -95,6 +95,7 @@ int ldp_entry_build(const ldp_plan *plan, const ldp_task *task, const ldp_entry 
     e.n_support = task->support.n;
     e.support = task->support.v;
     e.due = task->due;
+    e.plan_due = task->due;
     e.report_every = task->report_every;
     e.n_targets = task->n_targets;
     e.targets = tp;
@@ -111,6 +112,9 @@ int ldp_entry_build(const ldp_plan *plan, const ldp_task *task, const ldp_entry 
         e.progress = old->progress;
         e.last_report_at_ms = old->last_report_at_ms;
         e.escalation_level = old->escalation_level;
+        /* The date in force stays while the plan's own date is unchanged. */
+        if (old->plan_due && old->due && *old->due && strcmp(old->plan_due, task->due) == 0)
+            e.due = old->due;
         e.n_reports = old->n_reports;
         e.reports = old->reports;
         if (old->n_accepted_by) {

@@ -35,7 +35,8 @@ static const char ledger_usage[] =
     "                  \"last_report_at\" (RFC 3339 UTC or null),\"overdue\",\n"
     "                  \"escalation_level\", then \"doc_number\",\"plan_title\",\n"
     "                  \"report_every\",\"accepted_by\",\"reports\":[{\"dept\",\"at\",\n"
-    "                  \"state\",\"progress\",\"note\"}]}...]}\n"
+    "                  \"state\",\"progress\",\"note\"}],\"plan_due\" (the plan's date;\n"
+    "                  \"due\" is the date in force)}...]}\n"
     "  --wide          do not cut long titles and lead lists\n"
     "  --help          show this help\n";
 
@@ -122,6 +123,7 @@ static json_t *task_json(const ld_ledger_task *t, const char *me)
         json_array_append_new(reps, x);
     }
     json_object_set_new(o, "reports", reps);
+    json_object_set_new(o, "plan_due", t->plan_due[0] ? json_string(t->plan_due) : json_null());
     return o;
 }
 

@@ -156,6 +156,7 @@ import json, sys
 t = {x["task"]: x for x in json.load(open(sys.argv[1], encoding="utf-8"))["tasks"]}
 assert t["esc-a"]["due"] == "2025-10-30", t["esc-a"]
 assert t["esc-b"]["due"] == "2025-09-08", t["esc-b"]
+assert (t["esc-a"]["plan_due"], t["esc-b"]["plan_due"]) == ("2025-09-30", "2025-08-29"), t
 assert t["esc-a"]["kind"] == "task", t["esc-a"]
 l = t[sys.argv[2]]
 assert (l["kind"], l["about"], l["issued_by"]) == ("letter", "esc-b", "mdj.zf.dcs"), l

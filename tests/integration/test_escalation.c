@@ -524,8 +524,21 @@ static void test_extension_pause_letter_refusals(void **state)
     assert_int_equal(n, 1);
     assert_string_equal(g[0].reason, "extension_decided");
     assert_string_equal(g[0].due, "2025-11-29");
-    /* The ledger shows the due date in force. */
+    /* The ledger shows the due date in force, also after the lead's next
+     * report (the plans plugin rewrites the entry). */
     char *due = ledger_due(f, "esc-1");
+    assert_string_equal(due, "2025-11-29");
+    free(due);
+    Liandong__V1__Body rb = LIANDONG__V1__BODY__INIT;
+    Liandong__V1__StatusReport sr = LIANDONG__V1__STATUS_REPORT__INIT;
+    sr.task = "esc-1";
+    sr.state = LIANDONG__V1__TASK_STATE__TASK_IN_PROGRESS;
+    sr.progress = 50;
+    rb.msg_case = LIANDONG__V1__BODY__MSG_STATUS_REPORT;
+    rb.status_report = &sr;
+    send_body(f, &f->gxj, &rb);
+    ok(&f->gxj);
+    due = ledger_due(f, "esc-1");
     assert_string_equal(due, "2025-11-29");
     free(due);
 
@@ -563,10 +576,14 @@ static void test_extension_pause_letter_refusals(void **state)
     assert_false(row->overdue);
     assert_string_equal(row->plan_title, "督办测试");
     th_body_free(r);
-    /* The plan published again keeps the letter's row. */
+    /* The plan published again keeps the letter's row and the due date in
+     * force (extended, then moved by the pause). */
     publish(f, plan_ladder);
     r = ledger_row(f, "dbh-1", &row);
     th_body_free(r);
+    due = ledger_due(f, "esc-1");
+    assert_string_equal(due, "2025-12-09");
+    free(due);
     /* A letter is not a task: extensions name the task. */
     ext_request(f, &f->gxj, "dbh-1", "2025-12-30");
     refused(&f->gxj, R(UNKNOWN_TASK), "dbh-1");

@@ -392,6 +392,9 @@ typedef struct ld_ledger_task {
     const char *kind;
     const char *about;     /* a letter: the task it concerns */
     const char *issued_by; /* a letter: the supervision principal */
+    /* The plan file's due date; due is the date in force (moved by approved
+     * extensions and pauses). "" from a broker that does not say. */
+    const char *plan_due;
 } ld_ledger_task;
 
 /* The broker's answer to a ledger query. All memory is owned by the ledger
