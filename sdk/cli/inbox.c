@@ -81,8 +81,12 @@ int ld_cli_inbox(int argc, char **argv)
     size_t shown = 0;
     while (!stop_signal) {
         ld_delivery *d;
-        int rc = ld_client_recv(cl, follow ? -1 : idle_ms, &d);
-        if (rc == LD_ERR_TIMEOUT && !follow)
+        /* Following, wake up twice a second: a signal that lands between the
+         * flag check and the wait would otherwise wait for the next message. */
+        int rc = ld_client_recv(cl, follow ? 500 : idle_ms, &d);
+        if (rc == LD_ERR_TIMEOUT && follow)
+            continue;
+        if (rc == LD_ERR_TIMEOUT)
             break;
         if (rc == LD_ERR_CLOSED && stop_signal)
             break;
