@@ -16,21 +16,35 @@ int64_t ldb_clock_now(const ldb_broker *b)
     return b->cfg->simulated ? b->sim_clock_ms : ldw_now_ms();
 }
 
-int ldb_send_body(ldb_broker *b, const uint8_t *rid, size_t rid_len, const Liandong__V1__Body *body)
+int ldb_seal_body(const ldb_broker *b, const Liandong__V1__Body *body, uint8_t **buf, size_t *len)
 {
     ldw_header_fields h = {
         .sender = b->key->id, .key_id = b->key->key_id, .seq = 0, .sent_at_ms = ldw_now_ms()};
-    uint8_t *buf;
-    size_t len;
-    if (ldw_envelope_seal_body(&h, body, b->key->sign_secret, &buf, &len, NULL) != LD_OK) {
-        errno = ENOMEM;
-        return -1;
-    }
+    return ldw_envelope_seal_body(&h, body, b->key->sign_secret, buf, len, NULL) == LD_OK ? 0 : -1;
+}
+
+int ldb_send_sealed(ldb_broker *b, const uint8_t *rid, size_t rid_len, const uint8_t *buf,
+                    size_t len)
+{
     int rc = zmq_send(b->router, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
     if (rc >= 0)
         rc = zmq_send(b->router, buf, len, ZMQ_DONTWAIT);
-    free(buf);
     return rc < 0 ? -1 : 0;
+}
+
+int ldb_send_body(ldb_broker *b, const uint8_t *rid, size_t rid_len, const Liandong__V1__Body *body)
+{
+    uint8_t *buf;
+    size_t len;
+    if (ldb_seal_body(b, body, &buf, &len) != 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    int rc = ldb_send_sealed(b, rid, rid_len, buf, len);
+    int e = errno;
+    free(buf);
+    errno = e;
+    return rc;
 }
 
 int ldb_emit(ldb_broker *b, MDB_txn *txn, const char *recipient, const void *body, size_t body_len)
@@ -87,6 +101,42 @@ void ldb_tick(ldb_broker *b, int force)
     }
     ldb_sessions_wake_all(b);
     ldb_plugins_after_commit(b->plugins);
+}
+
+/* Entries looked at per step, and the pause between steps while a pass
+ * is under way and after it. */
+#define PRUNE_STEP 20000
+#define PRUNE_BUSY_MS 1000
+#define PRUNE_IDLE_MS 600000
+
+void ldb_prune_dedup(ldb_broker *b)
+{
+    static const uint8_t zero[LDW_ENVELOPE_ID_BYTES];
+    int64_t wall = ldw_now_ms(), clock = ldb_clock_now(b);
+    /* Due by the wall clock, or at once when the (simulated) clock moved. */
+    if (!b->cfg->dedup_days || (wall < b->next_prune_ms && clock == b->pruned_clock_ms))
+        return;
+    b->pruned_clock_ms = clock;
+    int64_t before = clock - (int64_t)b->cfg->dedup_days * 86400000;
+    MDB_txn *txn;
+    size_t removed = 0;
+    int rc = ldb_store_begin(b->store, NULL, 0, &txn);
+    if (rc == LD_OK) {
+        rc = ldb_store_dedup_prune(b->store, txn, before, PRUNE_STEP, b->prune_cursor, &removed);
+        if (rc == LD_OK && removed)
+            rc = ldb_store_commit(txn);
+        else
+            mdb_txn_abort(txn);
+    }
+    if (rc != LD_OK) {
+        memset(b->prune_cursor, 0, sizeof b->prune_cursor);
+        ldb_warn("dedup pruning failed (%s); tried again later", ld_strerror(rc));
+    } else if (removed) {
+        ldb_debug("forgot %zu accepted envelope ids older than %u days", removed,
+                  b->cfg->dedup_days);
+    }
+    int done = memcmp(b->prune_cursor, zero, sizeof zero) == 0;
+    b->next_prune_ms = wall + (done || rc != LD_OK ? PRUNE_IDLE_MS : PRUNE_BUSY_MS);
 }
 
 static int write_ready_file(const char *path, const char *endpoint, char *err, size_t errlen)
@@ -169,6 +219,15 @@ int ldb_broker_new(const ldb_config *cfg, ldb_broker **out, char *err, size_t er
     rc = ldb_plugins_load(b, &b->plugins, err, errlen);
     if (rc != LD_OK)
         goto fail;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = cfg->verify_threads ? cfg->verify_threads
+                       : cores > 0         ? (unsigned)(cores > 256 ? 256 : cores)
+                                           : 1;
+    rc = ldb_pool_new(threads, &b->pool);
+    if (rc != LD_OK) {
+        snprintf(err, errlen, "cannot start %u verification threads", threads);
+        goto fail;
+    }
 
     rc = LD_ERR_ZMQ;
     b->ctx = zmq_ctx_new();
@@ -205,9 +264,11 @@ int ldb_broker_new(const ldb_config *cfg, ldb_broker **out, char *err, size_t er
         rc = LD_ERR_IO;
         goto fail;
     }
-    ldb_info("broker %s (key %s) listening on %s, data in %s, %zu roster entries, %zu plugins%s",
+    ldb_info("broker %s (key %s) listening on %s, data in %s, %zu roster entries, %zu plugins, "
+             "%u verify threads%s",
              b->key->id, b->key->key_id, b->endpoint, cfg->data_dir, b->roster->count,
-             ldb_plugins_count(b->plugins), cfg->simulated ? ", simulated clock" : "");
+             ldb_plugins_count(b->plugins), ldb_pool_threads(b->pool),
+             cfg->simulated ? ", simulated clock" : "");
     *out = b;
     return LD_OK;
 fail:
@@ -260,6 +321,7 @@ int ldb_broker_run(ldb_broker *b, volatile sig_atomic_t *stop, volatile sig_atom
         if (items[0].revents & ZMQ_POLLIN)
             ldb_pipeline_run_batch(b);
         ldb_tick(b, 0);
+        ldb_prune_dedup(b);
         ldb_sessions_pump(b);
     }
     ldb_info("broker stopping");
@@ -271,6 +333,7 @@ void ldb_broker_destroy(ldb_broker **bp)
     if (!bp || !*bp)
         return;
     ldb_broker *b = *bp;
+    ldb_pool_destroy(&b->pool);
     if (b->router)
         zmq_close(b->router);
     ldb_zap_close(&b->zap);

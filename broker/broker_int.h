@@ -11,6 +11,7 @@
 #include "store.h"
 #include "zap.h"
 #include "plugin_host.h"
+#include "pool.h"
 
 #define LDB_ROUTING_ID_MAX 255
 /* Deliveries sent to one session and not yet acknowledged, at most. */
@@ -49,9 +50,17 @@ struct ldb_broker {
     size_t n_sessions, cap_sessions;
     uint64_t session_order;
     ldb_plugins *plugins;
-    int64_t next_tick_ms;    /* monotonic-ish wall time of the next tick */
-    int64_t ticked_clock_ms; /* business clock at the last tick */
+    int64_t next_tick_ms;                        /* monotonic-ish wall time of the next tick */
+    int64_t ticked_clock_ms;                     /* business clock at the last tick */
+    int64_t next_prune_ms;                       /* wall time of the next dedup pruning step */
+    int64_t pruned_clock_ms;                     /* business clock at the last step */
+    uint8_t prune_cursor[LDW_ENVELOPE_ID_BYTES]; /* where it goes on */
     char endpoint[256];
+    /* Verifies envelopes and seals answers and deliveries in parallel. The
+     * workers only read the roster, the config and the broker key, and
+     * write what their index owns; the roster is swapped (SIGHUP) only
+     * between batches, when no job runs. */
+    ldb_pool *pool;
 };
 
 /* Business clock: simulated, or the wall clock. */
@@ -61,6 +70,12 @@ int64_t ldb_clock_now(const ldb_broker *b);
  * Returns 0, or -1 with errno (EHOSTUNREACH: peer gone; EAGAIN: queue full). */
 int ldb_send_body(ldb_broker *b, const uint8_t *rid, size_t rid_len,
                   const Liandong__V1__Body *body);
+/* Seal body with the broker key into *buf (caller frees). Thread-safe: the
+ * pool's workers call it. 0, or -1 (out of memory). */
+int ldb_seal_body(const ldb_broker *b, const Liandong__V1__Body *body, uint8_t **buf, size_t *len);
+/* Send a sealed envelope to a routing id (main thread). As ldb_send_body. */
+int ldb_send_sealed(ldb_broker *b, const uint8_t *rid, size_t rid_len, const uint8_t *buf,
+                    size_t len);
 
 /* Seal body (a serialized Body) as the broker and put it in recipient's
  * mailbox within txn. */
@@ -70,6 +85,9 @@ int ldb_emit(ldb_broker *b, MDB_txn *txn, const char *recipient, const void *bod
 void ldb_sessions_wake_all(ldb_broker *b);
 /* Run the plugins' on_tick if due (or if the business clock moved). */
 void ldb_tick(ldb_broker *b, int force);
+/* Forget old accepted envelope ids, a bounded step at a time (the
+ * dedup_retention_days setting); cheap when not due. */
+void ldb_prune_dedup(ldb_broker *b);
 
 /* Receive and process one batch of messages (at least one is waiting). */
 void ldb_pipeline_run_batch(ldb_broker *b);

@@ -18,6 +18,7 @@ void ldb_config_init(ldb_config *c)
     c->map_size = (size_t)LDB_DEFAULT_MAP_MB * 1024 * 1024;
     c->batch_max = LDB_DEFAULT_BATCH;
     c->tick_ms = LDB_DEFAULT_TICK_MS;
+    c->dedup_days = LDB_DEFAULT_DEDUP_DAYS;
     c->log_level = LDB_LOG_INFO;
 }
 
@@ -379,6 +380,14 @@ int ldb_config_load(ldb_config *c, const char *path, char *err, size_t errlen)
                              "batch_max must be a number from 1 to 65536, not '%s'", val);
             else
                 c->batch_max = (unsigned)n;
+        } else if (strcmp(key, "verify_threads") == 0) {
+            if (parse_u64(val, &n) || n > 256)
+                rc = set_err(err, errlen, path, v,
+                             "verify_threads must be a number from 0 (one per core) to 256, not "
+                             "'%s'",
+                             val);
+            else
+                c->verify_threads = (unsigned)n;
         } else if (strcmp(key, "simulated_clock") == 0) {
             if (strcmp(val, "false") == 0 || strcmp(val, "no") == 0) {
                 c->simulated = 0;
@@ -406,6 +415,14 @@ int ldb_config_load(ldb_config *c, const char *path, char *err, size_t errlen)
                              "tick_ms must be a number from 10 to 3600000, not '%s'", val);
             else
                 c->tick_ms = (unsigned)n;
+        } else if (strcmp(key, "dedup_retention_days") == 0) {
+            if (parse_u64(val, &n) || n > 36500)
+                rc = set_err(err, errlen, path, v,
+                             "dedup_retention_days must be a number of days from 0 (keep all) to "
+                             "36500, not '%s'",
+                             val);
+            else
+                c->dedup_days = (unsigned)n;
         } else {
             rc =
                 set_err(err, errlen, path, k, "unknown setting '%s' (see docs/operations.md)", key);

@@ -13,6 +13,7 @@
 #define LDB_DEFAULT_MAP_MB 1024
 #define LDB_DEFAULT_BATCH 256
 #define LDB_DEFAULT_TICK_MS 1000
+#define LDB_DEFAULT_DEDUP_DAYS 30
 
 /* One plugin to load. */
 typedef struct ldb_plugin_conf {
@@ -33,7 +34,9 @@ typedef struct ldb_config {
     int simulated;              /* 1: business clock moves only on ClockAdvance */
     int64_t simulated_start_ms; /* start of the simulated clock (first run only) */
     unsigned batch_max;         /* messages per write transaction at most */
+    unsigned verify_threads;    /* threads verifying and sealing; 0: one per core */
     unsigned tick_ms;           /* plugin on_tick period */
+    unsigned dedup_days;        /* forget accepted envelope ids after; 0: never */
     char *plugin_dir;           /* where plugins named without a path are */
     ldb_plugin_conf *plugins;
     size_t n_plugins;

@@ -6,6 +6,11 @@
  * message type's own checks. Each message's effects go into a nested
  * transaction, so one refusal never undoes another message's effects; the
  * batch commits once (group commit) before any Ack leaves.
+ *
+ * The checks that need no storage (parse, roster, signature, body) and the
+ * sealing of the answers run on the thread pool; storage, plugins, sessions,
+ * logging and the socket stay on the main thread, and answers leave in the
+ * order the messages came.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,6 +41,9 @@ typedef struct item {
     uint64_t last_seq;
     uint64_t mailbox_size;
     int64_t clock_ms;
+    /* The sealed answer (Ack, Nack or HelloReply), NULL if none. */
+    uint8_t *ans;
+    size_t ans_len;
 } item;
 
 static void refuse(item *it, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -48,8 +56,9 @@ static void refuse(item *it, int code, const char *fmt, ...)
     it->verdict = code;
 }
 
-/* Checks that need no storage. */
-static void precheck(ldb_broker *b, item *it)
+/* Checks that need no storage. Runs on the pool's threads: reads only the
+ * config and the roster, writes only *it. */
+static void precheck(const ldb_broker *b, item *it)
 {
     size_t len = zmq_msg_size(&it->data);
     if (it->extra_frames) {
@@ -459,19 +468,16 @@ static void store_batch(ldb_broker *b, item *items, size_t n)
     ldb_plugins_after_commit(b->plugins);
 }
 
-static void answer(ldb_broker *b, item *it)
+/* Seal the answer to it into it->ans. Runs on the pool's threads: reads
+ * only the config, the roster and the broker key, writes only *it. */
+static void seal_answer(const ldb_broker *b, item *it)
 {
-    const uint8_t *rid = zmq_msg_data(&it->rid);
-    size_t rid_len = zmq_msg_size(&it->rid);
     Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
-    const char *who = it->o.hdr ? it->o.hdr->sender : it->user;
     uint64_t seq = it->o.hdr ? it->o.hdr->seq : 0;
-    char hex[33] = "-";
-    if (it->o.env)
-        ldw_envelope_id_hex(&it->o.id, hex);
-
+    Liandong__V1__Nack nack = LIANDONG__V1__NACK__INIT;
+    Liandong__V1__HelloReply hr = LIANDONG__V1__HELLO_REPLY__INIT;
+    Liandong__V1__Ack ack = LIANDONG__V1__ACK__INIT;
     if (it->verdict != ACCEPTED) {
-        Liandong__V1__Nack nack = LIANDONG__V1__NACK__INIT;
         if (it->o.env) {
             nack.envelope_id.data = it->o.id.bytes;
             nack.envelope_id.len = LDW_ENVELOPE_ID_BYTES;
@@ -481,15 +487,7 @@ static void answer(ldb_broker *b, item *it)
         nack.text = it->text;
         body.msg_case = LIANDONG__V1__BODY__MSG_NACK;
         body.nack = &nack;
-        ldb_warn("refused %s from %s seq %llu: %s: %s", hex, who, (unsigned long long)seq,
-                 ldw_reason_name(it->verdict), it->text);
-        if (ldb_send_body(b, rid, rid_len, &body) != 0)
-            ldb_debug("nack to %s not sent: %s", who, zmq_strerror(errno));
-        return;
-    }
-    switch (it->body->msg_case) {
-    case LIANDONG__V1__BODY__MSG_HELLO: {
-        Liandong__V1__HelloReply hr = LIANDONG__V1__HELLO_REPLY__INIT;
+    } else if (it->body->msg_case == LIANDONG__V1__BODY__MSG_HELLO) {
         hr.last_seq = it->last_seq;
         hr.broker_time_ms = ldw_now_ms();
         hr.clock_ms = it->clock_ms;
@@ -500,17 +498,9 @@ static void answer(ldb_broker *b, item *it)
         hr.protocol = LDW_PROTOCOL_VERSION;
         body.msg_case = LIANDONG__V1__BODY__MSG_HELLO_REPLY;
         body.hello_reply = &hr;
-        ldb_info("hello from %s (%s%s), last seq %llu, %llu waiting", who,
-                 it->body->hello->client ? it->body->hello->client : "?",
-                 it->body->hello->send_only ? ", send only" : "", (unsigned long long)it->last_seq,
-                 (unsigned long long)it->mailbox_size);
-        if (ldb_send_body(b, rid, rid_len, &body) == 0 && !it->body->hello->send_only)
-            ldb_session_hello(b, who, rid, rid_len);
-        return;
-    }
-    case LIANDONG__V1__BODY__MSG_DELIVERY_ACK: return; /* no answer */
-    default: {
-        Liandong__V1__Ack ack = LIANDONG__V1__ACK__INIT;
+    } else if (it->body->msg_case == LIANDONG__V1__BODY__MSG_DELIVERY_ACK) {
+        return; /* no answer */
+    } else {
         ack.envelope_id.data = it->o.id.bytes;
         ack.envelope_id.len = LDW_ENVELOPE_ID_BYTES;
         ack.seq = seq;
@@ -520,17 +510,48 @@ static void answer(ldb_broker *b, item *it)
         ack.reply.len = it->verdict_p.reply_len;
         body.msg_case = LIANDONG__V1__BODY__MSG_ACK;
         body.ack = &ack;
-        if (it->duplicate)
-            ldb_info("duplicate %s from %s seq %llu acknowledged again", hex, who,
-                     (unsigned long long)seq);
-        else
-            ldb_debug("accepted %s %s from %s seq %llu", ldw_body_name(it->body->msg_case), hex,
-                      who, (unsigned long long)seq);
-        if (ldb_send_body(b, rid, rid_len, &body) != 0)
-            ldb_debug("ack to %s not sent: %s", who, zmq_strerror(errno));
+    }
+    if (ldb_seal_body(b, &body, &it->ans, &it->ans_len) != 0)
+        it->ans = NULL;
+}
+
+/* Log and send the sealed answer (main thread, in batch order). */
+static void answer(ldb_broker *b, item *it)
+{
+    const uint8_t *rid = zmq_msg_data(&it->rid);
+    size_t rid_len = zmq_msg_size(&it->rid);
+    const char *who = it->o.hdr ? it->o.hdr->sender : it->user;
+    uint64_t seq = it->o.hdr ? it->o.hdr->seq : 0;
+    char hex[33] = "-";
+    if (it->o.env)
+        ldw_envelope_id_hex(&it->o.id, hex);
+    const char *what = "ack";
+    if (it->verdict != ACCEPTED) {
+        ldb_warn("refused %s from %s seq %llu: %s: %s", hex, who, (unsigned long long)seq,
+                 ldw_reason_name(it->verdict), it->text);
+        what = "nack";
+    } else if (it->body->msg_case == LIANDONG__V1__BODY__MSG_HELLO) {
+        ldb_info("hello from %s (%s%s), last seq %llu, %llu waiting", who,
+                 it->body->hello->client ? it->body->hello->client : "?",
+                 it->body->hello->send_only ? ", send only" : "", (unsigned long long)it->last_seq,
+                 (unsigned long long)it->mailbox_size);
+        if (it->ans && ldb_send_sealed(b, rid, rid_len, it->ans, it->ans_len) == 0 &&
+            !it->body->hello->send_only)
+            ldb_session_hello(b, who, rid, rid_len);
         return;
+    } else if (it->body->msg_case == LIANDONG__V1__BODY__MSG_DELIVERY_ACK) {
+        return; /* no answer */
+    } else if (it->duplicate) {
+        ldb_info("duplicate %s from %s seq %llu acknowledged again", hex, who,
+                 (unsigned long long)seq);
+    } else {
+        ldb_debug("accepted %s %s from %s seq %llu", ldw_body_name(it->body->msg_case), hex, who,
+                  (unsigned long long)seq);
     }
-    }
+    if (!it->ans)
+        ldb_error("%s to %s not sent: out of memory sealing it", what, who);
+    else if (ldb_send_sealed(b, rid, rid_len, it->ans, it->ans_len) != 0)
+        ldb_debug("%s to %s not sent: %s", what, who, zmq_strerror(errno));
 }
 
 /* Receive one ROUTER message: routing id, then the frames. 0, or -1 if none. */
@@ -565,12 +586,31 @@ static int recv_item(ldb_broker *b, item *it)
 
 static void item_clear(item *it)
 {
+    free(it->ans);
     ldb_verdict_clear(&it->verdict_p);
     if (it->body)
         liandong__v1__body__free_unpacked(it->body, NULL);
     ldw_opened_clear(&it->o);
     zmq_msg_close(&it->rid);
     zmq_msg_close(&it->data);
+}
+
+/* The parallel steps of a batch (see ldb_pool_run). */
+struct job {
+    const ldb_broker *b;
+    item *items;
+};
+
+static void precheck_job(void *ctx, size_t i)
+{
+    struct job *j = ctx;
+    precheck(j->b, &j->items[i]);
+}
+
+static void seal_job(void *ctx, size_t i)
+{
+    struct job *j = ctx;
+    seal_answer(j->b, &j->items[i]);
 }
 
 void ldb_pipeline_run_batch(ldb_broker *b)
@@ -586,9 +626,10 @@ void ldb_pipeline_run_batch(ldb_broker *b)
         n++;
     if (n < max)
         item_clear(&items[n]); /* the failed receive's messages */
-    for (size_t i = 0; i < n; i++)
-        precheck(b, &items[i]);
+    struct job j = {b, items};
+    ldb_pool_run(b->pool, n, precheck_job, &j);
     store_batch(b, items, n);
+    ldb_pool_run(b->pool, n, seal_job, &j);
     for (size_t i = 0; i < n; i++) {
         answer(b, &items[i]);
         item_clear(&items[i]);

@@ -1,4 +1,6 @@
-/* session.c - receiving connections and the push of their mailboxes. */
+/* session.c - receiving connections and the push of their mailboxes.
+ * Sessions are main-thread state; only the sealing of deliveries runs on the
+ * pool. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,44 +93,63 @@ ldb_session *ldb_session_hello(ldb_broker *b, const char *principal, const uint8
     return s;
 }
 
+/* One mailbox entry to push: read on the main thread, sealed on the pool. */
+typedef struct push {
+    uint64_t delivery_id;
+    ldw_envelope_id id;
+    const uint8_t *env; /* in the read transaction's map; NULL: message missing */
+    size_t len;
+    int64_t at;
+    uint8_t *sealed; /* the Delivery, sealed; NULL: out of memory */
+    size_t sealed_len;
+} push;
+
 struct pump_ctx {
     ldb_broker *b;
-    ldb_session *s;
     MDB_txn *txn;
-    int stop_err; /* errno of a failed send, 0 if none */
+    push *v;
+    size_t n;
 };
 
-static int push_one(void *vctx, uint64_t delivery_id, const ldw_envelope_id *id)
+static int collect_one(void *vctx, uint64_t delivery_id, const ldw_envelope_id *id)
 {
     struct pump_ctx *c = vctx;
-    const uint8_t *env;
-    size_t len;
-    int64_t at = 0;
-    if (ldb_store_message_get(c->b->store, c->txn, id, &env, &len, &at) != LD_OK) {
-        char hex[33];
-        ldb_error("mailbox of %s: delivery %llu refers to a missing message %s", c->s->principal,
-                  (unsigned long long)delivery_id, ldw_envelope_id_hex(id, hex));
-        c->s->cursor = delivery_id;
-        return 0;
-    }
+    push *p = &c->v[c->n++];
+    memset(p, 0, sizeof *p);
+    p->delivery_id = delivery_id;
+    p->id = *id;
+    if (ldb_store_message_get(c->b->store, c->txn, id, &p->env, &p->len, &p->at) != LD_OK)
+        p->env = NULL;
+    return 0;
+}
+
+/* Seal the Delivery of entry i. Runs on the pool's threads: reads the
+ * stored envelope, the roster and the broker key, writes only entry i. */
+static void seal_one(void *vctx, size_t i)
+{
+    struct pump_ctx *c = vctx;
+    push *p = &c->v[i];
+    const ldb_broker *b = c->b;
+    if (!p->env)
+        return;
     /* Vouch for the sender's key as listed in the roster. */
     ldw_opened o;
     const ldk_roster_entry *e = NULL;
     int o_is_broker = 0;
-    if (ldw_envelope_open(env, len, &o, NULL, 0) == LD_OK) {
-        e = ldk_roster_find_key(c->b->roster, o.hdr->sender, o.hdr->key_id);
-        o_is_broker = strcmp(o.hdr->sender, c->b->key->id) == 0 &&
-                      strcmp(o.hdr->key_id, c->b->key->key_id) == 0;
+    if (ldw_envelope_open(p->env, p->len, &o, NULL, 0) == LD_OK) {
+        e = ldk_roster_find_key(b->roster, o.hdr->sender, o.hdr->key_id);
+        o_is_broker =
+            strcmp(o.hdr->sender, b->key->id) == 0 && strcmp(o.hdr->key_id, b->key->key_id) == 0;
         ldw_opened_clear(&o);
     }
     Liandong__V1__Delivery d = LIANDONG__V1__DELIVERY__INIT;
-    d.delivery_id = delivery_id;
-    d.envelope.data = (uint8_t *)env;
-    d.envelope.len = len;
-    d.stored_at_ms = at;
+    d.delivery_id = p->delivery_id;
+    d.envelope.data = (uint8_t *)p->env;
+    d.envelope.len = p->len;
+    d.stored_at_ms = p->at;
     const ldk_identity *key = e ? &e->pub : NULL;
     if (!key && o_is_broker)
-        key = c->b->key; /* the broker's own messages (emitted by plugins) */
+        key = b->key; /* the broker's own messages (emitted by plugins) */
     if (key) {
         d.sender_sign_public.data = (uint8_t *)key->sign_public;
         d.sender_sign_public.len = LDK_SIGN_PUBLIC_BYTES;
@@ -137,13 +158,8 @@ static int push_one(void *vctx, uint64_t delivery_id, const ldw_envelope_id *id)
     Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
     body.msg_case = LIANDONG__V1__BODY__MSG_DELIVERY;
     body.delivery = &d;
-    if (ldb_send_body(c->b, c->s->rid, c->s->rid_len, &body) != 0) {
-        c->stop_err = errno;
-        return 1;
-    }
-    c->s->cursor = delivery_id;
-    c->s->inflight++;
-    return 0;
+    if (ldb_seal_body(b, &body, &p->sealed, &p->sealed_len) != 0)
+        p->sealed = NULL;
 }
 
 /* Returns 1 if the session's connection is gone (the caller removes it). */
@@ -153,19 +169,49 @@ static int pump(ldb_broker *b, ldb_session *s)
     MDB_txn *txn;
     if (ldb_store_begin(b->store, NULL, 1, &txn) != LD_OK)
         return 0;
-    struct pump_ctx c = {b, s, txn, 0};
-    unsigned before = s->inflight;
-    int rc = ldb_store_mailbox_scan(b->store, txn, s->principal, s->cursor, room, push_one, &c);
+    struct pump_ctx c = {b, txn, calloc(room, sizeof(push)), 0};
+    if (!c.v) {
+        mdb_txn_abort(txn);
+        return 0;
+    }
+    int rc = ldb_store_mailbox_scan(b->store, txn, s->principal, s->cursor, room, collect_one, &c);
+    ldb_pool_run(b->pool, c.n, seal_one, &c);
+    int stop_err = 0;
+    unsigned sent = 0;
+    size_t i = 0;
+    for (; i < c.n; i++) {
+        push *p = &c.v[i];
+        if (!p->env) {
+            char hex[33];
+            ldb_error("mailbox of %s: delivery %llu refers to a missing message %s", s->principal,
+                      (unsigned long long)p->delivery_id, ldw_envelope_id_hex(&p->id, hex));
+            s->cursor = p->delivery_id;
+            continue;
+        }
+        if (!p->sealed) {
+            stop_err = ENOMEM;
+            break;
+        }
+        if (ldb_send_sealed(b, s->rid, s->rid_len, p->sealed, p->sealed_len) != 0) {
+            stop_err = errno;
+            break;
+        }
+        s->cursor = p->delivery_id;
+        s->inflight++;
+        sent++;
+    }
+    for (size_t k = 0; k < c.n; k++)
+        free(c.v[k].sealed);
+    free(c.v);
     mdb_txn_abort(txn);
-    unsigned sent = s->inflight - before;
     if (sent)
         ldb_debug("session %s: %u deliveries sent (up to %llu)", s->principal, sent,
                   (unsigned long long)s->cursor);
-    if (c.stop_err == EHOSTUNREACH) {
+    if (stop_err == EHOSTUNREACH) {
         ldb_info("session %s: connection gone", s->principal);
         return 1;
     }
-    if (c.stop_err == 0 && rc == LD_OK && sent < room)
+    if (stop_err == 0 && rc == LD_OK && c.n < room)
         s->more = 0; /* scanned to the end of the mailbox */
     return 0;
 }

@@ -204,6 +204,41 @@ int ldb_store_dedup_put(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, u
     return map_rc(mdb_put(txn, s->dedup, &k, &v, 0), "write dedup");
 }
 
+int ldb_store_dedup_prune(ldb_store *s, MDB_txn *txn, int64_t before_ms, size_t max,
+                          uint8_t cursor[LDW_ENVELOPE_ID_BYTES], size_t *removed)
+{
+    static const uint8_t zero[LDW_ENVELOPE_ID_BYTES];
+    size_t n = 0, gone = 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->dedup, &cur);
+    if (rc)
+        return map_rc(rc, "open dedup cursor");
+    MDB_val k = {LDW_ENVELOPE_ID_BYTES, cursor}, v;
+    int at_start = memcmp(cursor, zero, sizeof zero) == 0;
+    rc = mdb_cursor_get(cur, &k, &v, at_start ? MDB_FIRST : MDB_SET_RANGE);
+    while (rc == 0 && n < max) {
+        n++;
+        if (v.mv_size == 16 && (int64_t)rd_le64((const uint8_t *)v.mv_data + 8) < before_ms) {
+            rc = mdb_cursor_del(cur, 0);
+            if (rc)
+                break;
+            gone++;
+            /* After a delete the cursor stands on the next entry. */
+            rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+            continue;
+        }
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (rc == 0 && k.mv_size == LDW_ENVELOPE_ID_BYTES)
+        memcpy(cursor, k.mv_data, LDW_ENVELOPE_ID_BYTES); /* go on from here */
+    else if (rc == MDB_NOTFOUND || rc == EINVAL)
+        memset(cursor, 0, LDW_ENVELOPE_ID_BYTES); /* the end: next time from the start */
+    mdb_cursor_close(cur);
+    if (removed)
+        *removed = gone;
+    return rc == 0 || rc == MDB_NOTFOUND || rc == EINVAL ? LD_OK : map_rc(rc, "prune dedup");
+}
+
 #define MSG_HDR 12 /* u32 refs, i64 stored_at */
 
 int ldb_store_message_put(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, const uint8_t *env,

@@ -54,6 +54,13 @@ int ldb_store_seq_put(ldb_store *s, MDB_txn *txn, const char *principal, uint64_
 int ldb_store_dedup_get(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, uint64_t *seq);
 int ldb_store_dedup_put(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, uint64_t seq,
                         int64_t at_ms);
+/* Forget accepted envelope ids stored before before_ms: look at no more than
+ * max entries, starting at the id in cursor (all zero: the first); cursor
+ * then says where to go on (all zero: the table was done). *removed (may be
+ * NULL) counts the deletions. Safe because the sequence check outlives it:
+ * an old envelope sent again is refused REPLAY instead of acknowledged. */
+int ldb_store_dedup_prune(ldb_store *s, MDB_txn *txn, int64_t before_ms, size_t max,
+                          uint8_t cursor[LDW_ENVELOPE_ID_BYTES], size_t *removed);
 
 /* Store the envelope once with its number of mailbox references. */
 int ldb_store_message_put(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, const uint8_t *env,

@@ -21,6 +21,7 @@ const char *ld_strerror(int err)
     case LD_ERR_ZMQ: return "ZeroMQ error";
     case LD_ERR_CLOSED: return "closed";
     case LD_ERR_PLUGIN: return "a broker plugin failed";
+    case LD_ERR_WINDOW_FULL: return "send window full";
     }
     return "unknown error";
 }

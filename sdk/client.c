@@ -123,6 +123,18 @@ int ld_client_new(const ld_client_options *o, ld_client **out, char *err, size_t
         free(c);
         return errf(err, errlen, LD_ERR_INVALID, "timeouts and intervals must not be negative");
     }
+    if (o->send_window < 0 || o->send_window > LD_SEND_WINDOW_MAX) {
+        free(c);
+        return errf(err, errlen, LD_ERR_INVALID,
+                    "options.send_window must be from 1 to %d (0: the default, %d), not %d",
+                    LD_SEND_WINDOW_MAX, LD_SEND_WINDOW_DEFAULT, o->send_window);
+    }
+    c->send_window = o->send_window ? (unsigned)o->send_window : LD_SEND_WINDOW_DEFAULT;
+    c->subs = calloc(c->send_window + 1, sizeof *c->subs);
+    if (!c->subs) {
+        free(c);
+        return errf(err, errlen, LD_ERR_NOMEM, "out of memory creating the client");
+    }
     int rc = LD_ERR_NOMEM;
     c->endpoint = strdup(o->endpoint);
     c->client_name = strdup(o->client_name ? o->client_name : DEFAULT_CLIENT_NAME);
@@ -161,10 +173,12 @@ void ld_client_destroy(ld_client **cp)
     if (!cp || !*cp)
         return;
     ld_client *c = *cp;
+    if (c->sock)
+        ldc_flush_acks(c);
     ldc_transport_close(c);
     ldc_queue_clear(c);
     ldc_dedup_fini(&c->dedup);
-    free(c->pend.bytes);
+    ldc_subs_clear(c);
     ldk_identity_destroy(&c->ident);
     ldk_identity_destroy(&c->broker);
     free(c->endpoint);

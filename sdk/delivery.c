@@ -162,15 +162,27 @@ fail:
     return rc;
 }
 
-static int send_delivery_ack(ld_client *c, uint64_t delivery_id)
+void ldc_flush_acks(ld_client *c)
 {
+    if (!c->n_acks)
+        return;
     Liandong__V1__DeliveryAck da = LIANDONG__V1__DELIVERY_ACK__INIT;
-    da.n_delivery_ids = 1;
-    da.delivery_ids = &delivery_id;
+    da.n_delivery_ids = c->n_acks;
+    da.delivery_ids = c->acks;
     Liandong__V1__Body b = LIANDONG__V1__BODY__INIT;
     b.msg_case = LIANDONG__V1__BODY__MSG_DELIVERY_ACK;
     b.delivery_ack = &da;
-    return ldc_send_session(c, &b, NULL);
+    c->n_acks = 0;
+    /* Not connected: lost; the broker redelivers and the repeat is acked. */
+    (void)ldc_send_session(c, &b, NULL);
+}
+
+/* Acknowledge a delivery id: gathered, sent with the next flush. */
+static void queue_delivery_ack(ld_client *c, uint64_t delivery_id)
+{
+    c->acks[c->n_acks++] = delivery_id;
+    if (c->n_acks == LDC_ACK_BATCH)
+        ldc_flush_acks(c);
 }
 
 /* Duplicates (same envelope id) are dropped. One that repeats a delivery the
@@ -220,7 +232,7 @@ void ldc_on_delivery(ld_client *c, const Liandong__V1__Delivery *dm)
         int held = e->token && e->delivery_id == d->pub.delivery_id &&
                    atomic_load(&e->token->state) == LDC_HELD;
         if (!held)
-            (void)send_delivery_ack(c, d->pub.delivery_id);
+            queue_delivery_ack(c, d->pub.delivery_id);
         delivery_free(d);
         return;
     }
@@ -291,8 +303,9 @@ int ld_client_ack(ld_client *c, const ld_delivery *d)
     const ldc_delivery *x = (const ldc_delivery *)d;
     if (x->token)
         atomic_store(&x->token->state, LDC_ACKED);
-    int rc = send_delivery_ack(c, d->delivery_id);
-    /* Not connected: the broker redelivers on the next session and the
-     * duplicate is acknowledged then (the token says acked). */
-    return rc == LD_ERR_CLOSED ? LD_OK : rc;
+    /* Sent with others before the client next waits (or when the batch is
+     * full). Not connected then: the broker redelivers on the next session
+     * and the duplicate is acknowledged then (the token says acked). */
+    queue_delivery_ack(c, d->delivery_id);
+    return LD_OK;
 }

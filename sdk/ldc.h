@@ -15,6 +15,8 @@
 #include "liandong/liandong.h"
 
 #define LDC_ERR_MAX 512
+/* Delivery acknowledgements sent in one DeliveryAck at most. */
+#define LDC_ACK_BATCH 64
 
 /* A queued delivery: the public struct plus what its pointers point into. */
 typedef struct ldc_delivery {
@@ -39,20 +41,23 @@ typedef struct ldc_delivery {
     struct ldc_delivery *next; /* FIFO link */
 } ldc_delivery;
 
-/* The send in flight (at most one: the client is not thread-safe). */
-typedef struct ldc_pending {
-    int active;
+/* One sequence-numbered envelope sent and not yet collected: by a blocking
+ * send (which waits for it) or a submit call (ld_client_wait_result). */
+typedef struct ldc_sub {
     uint8_t *bytes; /* sealed envelope, resent unchanged */
     size_t len;
     ldw_envelope_id id;
     uint64_t seq;
-    int done; /* 1 Ack, -1 Nack, 0 waiting */
+    int64_t deadline;  /* monotonic ms: send timeout */
+    int64_t resend_at; /* monotonic ms: next periodic resend */
+    int blocking;      /* a blocking send waits for it (not returned by wait_result) */
+    int done;          /* 1 Ack, -1 Nack, 0 waiting */
     ld_ack ack;
     int reason;
-    char text[LDC_ERR_MAX];
-    uint8_t *reply; /* copy of Ack.reply, NULL if empty */
+    char *text;     /* a Nack's sentence (malloc'd), NULL if none */
+    uint8_t *reply; /* copy of Ack.reply (blocking sends only), NULL if empty */
     size_t reply_len;
-} ldc_pending;
+} ldc_sub;
 
 struct ld_client {
     char *endpoint;
@@ -84,10 +89,18 @@ struct ld_client {
 
     uint64_t last_seq;
     ld_session_info session;
-    ldc_pending pend;
+    /* Submissions in submission order (oldest first), at most send_window
+     * (+1 for a blocking send). */
+    ldc_sub **subs;
+    size_t n_subs;
+    unsigned send_window;
 
     ldc_delivery *q_head, *q_tail;
     ldc_dedup dedup;
+    /* Delivery ids acknowledged and not yet sent: they leave together in one
+     * DeliveryAck (ldc_flush_acks). */
+    uint64_t acks[LDC_ACK_BATCH];
+    size_t n_acks;
 
     char last_error[LDC_ERR_MAX];
     int last_reason;
@@ -130,11 +143,13 @@ int ldc_send_hello(ld_client *c);
 
 /* send.c ----------------------------------------------------------------- */
 
-/* Match an Ack / Nack from the broker against the pending send. */
+/* Match an Ack / Nack from the broker against the submissions in flight. */
 void ldc_on_ack(ld_client *c, const Liandong__V1__Ack *a);
 void ldc_on_nack(ld_client *c, const Liandong__V1__Nack *n);
-/* Resend the pending envelope, if any (after a new handshake). */
+/* Resend every unanswered submission, in order (after a new handshake). */
 void ldc_resend_pending(ld_client *c);
+/* Free every submission (ld_client_destroy). */
+void ldc_subs_clear(ld_client *c);
 /* Pack b, send it sequence-numbered and wait for the answer, as
  * ld_client_send_body. If reply is not NULL, on LD_OK *reply / *reply_len
  * receive the Ack's reply (caller frees; NULL / 0 when the Ack had none). */
@@ -189,6 +204,11 @@ int ldc_delivery_new(const Liandong__V1__Delivery *dm, ldc_delivery **out, char 
 void ldc_on_delivery(ld_client *c, const Liandong__V1__Delivery *dm);
 /* Free every queued delivery. */
 void ldc_queue_clear(ld_client *c);
+/* Send the acknowledgements gathered by ld_client_ack (and for duplicates)
+ * in one DeliveryAck. Called before every wait (ldc_transport_step), when the
+ * batch is full, and at ld_client_destroy. Not connected: they are dropped
+ * (the broker redelivers and the repeat is acknowledged then). */
+void ldc_flush_acks(ld_client *c);
 
 /* ledger.c --------------------------------------------------------------- */
 

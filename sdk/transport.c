@@ -281,6 +281,7 @@ static int drain_socket(ld_client *c)
 
 int ldc_transport_step(ld_client *c, int timeout_ms)
 {
+    ldc_flush_acks(c); /* before waiting: the broker may wait for them */
     if (c->hello_due) {
         try_hello(c);
         if (c->hello_due && (timeout_ms < 0 || timeout_ms > HELLO_POLL_MS))

@@ -504,6 +504,58 @@ static void test_storage_full_keeps_serving(void **state)
     th_raw_close(&b);
 }
 
+/* An accepted envelope id is remembered dedup_retention_days (business
+ * clock): a resend within is acknowledged as a duplicate, one after is
+ * refused REPLAY by the sequence check. */
+static void test_dedup_retention(void **state)
+{
+    fixture *f = *state;
+    char cfg[512];
+    th_write_file(&f->env, "broker.yaml", "dedup_retention_days: 30\n", cfg, sizeof cfg);
+    const char *extra[] = {"--config", cfg, "--simulated-clock=2022-07-01T09:00:00+08:00", NULL};
+    th_broker_start(&f->env, extra);
+    th_raw a, adm;
+    th_raw_connect(&a, &f->env, f->gxj, f->gxj);
+    th_body_free(th_raw_hello(&a));
+    th_raw_connect(&adm, &f->env, f->admin, f->admin);
+    th_body_free(th_raw_hello(&adm));
+    Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
+    Liandong__V1__Direct d = LIANDONG__V1__DIRECT__INIT;
+    char *to[] = {FGW};
+    d.n_to = 1;
+    d.to = to;
+    d.text = "去重保留期";
+    body.msg_case = LIANDONG__V1__BODY__MSG_DIRECT;
+    body.direct = &d;
+    ldw_envelope_id id;
+    uint8_t *bytes;
+    size_t len;
+    th_raw_send_body(&a, f->gxj, GXJ, 1, ldw_now_ms(), &body, &id, &bytes, &len);
+    expect_ack(&a, &id, 0);
+    Liandong__V1__Body cb = LIANDONG__V1__BODY__INIT;
+    Liandong__V1__ClockAdvance ca = LIANDONG__V1__CLOCK_ADVANCE__INIT;
+    cb.msg_case = LIANDONG__V1__BODY__MSG_CLOCK_ADVANCE;
+    cb.clock_advance = &ca;
+    static const int64_t days[] = {29, 2}; /* 29 days later: kept; 31: forgotten */
+    for (int k = 0; k < 2; k++) {
+        ca.by_ms = days[k] * 86400000LL;
+        th_raw_send_body(&adm, f->admin, f->admin->id, ++adm.seq, ldw_now_ms(), &cb, NULL, NULL,
+                         NULL);
+        Liandong__V1__Body *rb = th_raw_recv_reply(&adm, 5000);
+        assert_non_null(rb);
+        assert_int_equal(rb->msg_case, LIANDONG__V1__BODY__MSG_ACK);
+        th_body_free(rb);
+        th_raw_send_bytes(&a, bytes, len); /* the same envelope again */
+        if (k == 0)
+            expect_ack(&a, &id, 1);
+        else
+            expect_nack(&a, LIANDONG__V1__REASON_CODE__REPLAY);
+    }
+    free(bytes);
+    th_raw_close(&a);
+    th_raw_close(&adm);
+}
+
 static void test_simulated_clock(void **state)
 {
     fixture *f = *state;
@@ -596,6 +648,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sequence_continues_after_hello, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_full_keeps_serving, setup, teardown),
         cmocka_unit_test_setup_teardown(test_simulated_clock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dedup_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_several_connections_of_one_principal, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,7 @@ enum ld_error {
     LD_ERR_ZMQ = 14,          /* ZeroMQ call failed */
     LD_ERR_CLOSED = 15,       /* the object was closed / interrupted */
     LD_ERR_PLUGIN = 16,       /* a broker plugin failed */
+    LD_ERR_WINDOW_FULL = 17,  /* the client's send window is full: collect a result first */
 };
 
 /* A short English description of err. Never NULL. */

@@ -109,7 +109,12 @@ typedef struct ld_client_options {
     int send_only;           /* 1: this client only sends; the broker pushes it no
                                 deliveries (they stay for the principal's receiving
                                 connections). Default 0. */
+    int send_window;         /* submissions (ld_client_submit_*) in flight at most;
+                                0: the default, 64; at most LD_SEND_WINDOW_MAX */
 } ld_client_options;
+
+#define LD_SEND_WINDOW_DEFAULT 64
+#define LD_SEND_WINDOW_MAX 4096
 
 /* Fill o with defaults (all pointers NULL). */
 void ld_client_options_init(ld_client_options *o);
@@ -180,6 +185,61 @@ int ld_client_send_direct(ld_client *c, const char *const *to, size_t n_to, cons
  * session or broker message (hello, delivery_ack, ack, ...). A body type
  * newer than this library is sent as it is. */
 int ld_client_send_body(ld_client *c, const uint8_t *body, size_t body_len, ld_ack *ack);
+
+/* ---- Pipelined sends ------------------------------------------------------
+ *
+ * ld_client_send_direct waits for each Ack, so one envelope is in flight per
+ * client and throughput is bounded by the round trip (and the broker's
+ * fsync). The submit calls below seal the next sequence number, send and
+ * return at once; ld_client_wait_result collects the answers, in submission
+ * order. At most options.send_window submissions are in flight. Every
+ * unanswered submission is resent unchanged, in order, after a reconnect and
+ * every resend_interval_ms; the broker acknowledges a resend it already
+ * stored as a duplicate. Each submission times out send_timeout_ms after it
+ * was submitted. Blocking sends may be mixed with submissions; they wait for
+ * their own answer only and leave the others' results queued. */
+
+/* What a submit call returns. */
+typedef struct ld_submission {
+    uint64_t seq;
+    uint8_t envelope_id[LD_ENVELOPE_ID_BYTES];
+} ld_submission;
+
+/* The answer to one submission. */
+typedef struct ld_send_result {
+    uint64_t seq;
+    uint8_t envelope_id[LD_ENVELOPE_ID_BYTES];
+    /* LD_OK: stored (ack filled); LD_ERR_REFUSED: the broker's Nack (reason,
+     * text); LD_ERR_TIMEOUT: no answer within send_timeout_ms, the message may
+     * or may not have been stored (text says so). */
+    int status;
+    ld_ack ack;
+    int reason;     /* LD_REASON_* of a Nack, else LD_REASON_UNSPECIFIED */
+    char text[512]; /* the broker's sentence for a Nack, or ours; "" on LD_OK */
+} ld_send_result;
+
+/* Submit a Direct message (arguments as ld_client_send_direct) without
+ * waiting for its answer. *sub (if not NULL) gets its sequence number and
+ * envelope id. Errors: LD_ERR_WINDOW_FULL when send_window submissions are
+ * not collected yet (collect one with ld_client_wait_result first; nothing
+ * was sent), LD_ERR_INVALID (as ld_client_send_direct), LD_ERR_NOMEM,
+ * LD_ERR_ZMQ. Sequence numbers: a refused number is
+ * used again only if no later submission was made before its result was
+ * collected, and never after REPLAY; the broker accepts gaps. */
+int ld_client_submit_direct(ld_client *c, const char *const *to, size_t n_to, const char *text,
+                            const void *payload, size_t payload_len, ld_submission *sub);
+/* Submit a serialized liandong.v1.Body (as ld_client_send_body). An Ack's
+ * reply (a plugin's answer) is not kept for submissions. */
+int ld_client_submit_body(ld_client *c, const uint8_t *body, size_t body_len, ld_submission *sub);
+/* Submissions not yet collected (answered or not). */
+size_t ld_client_in_flight(const ld_client *c);
+/* Wait up to timeout_ms (0: do not wait, -1: forever) for the oldest
+ * submission's answer and return it in *out (LD_OK; look at out->status).
+ * Deliveries arriving meanwhile are queued for ld_client_recv.
+ * Errors: LD_ERR_TIMEOUT (the oldest submission is not answered yet; nothing
+ * is taken), LD_ERR_NOT_FOUND (nothing submitted), LD_ERR_CLOSED
+ * (interrupted by a signal), LD_ERR_ZMQ, LD_ERR_INVALID. */
+int ld_client_wait_result(ld_client *c, int timeout_ms, ld_send_result *out);
 
 /* Admin, broker with --simulated-clock only: advance the business clock by
  * by_ms (> 0, else LD_ERR_INVALID). *clock_ms (if not NULL) receives the new
@@ -529,9 +589,12 @@ typedef struct ld_delivery {
 int ld_client_recv(ld_client *c, int timeout_ms, ld_delivery **out);
 
 /* Tell the broker the delivery is processed; it leaves the mailbox. Does not
- * wait for the broker. If the connection is down the acknowledgement is lost,
- * but the broker redelivers the entry on the next session and the client
- * acknowledges that duplicate itself, so LD_OK is returned then too.
+ * wait for the broker: acknowledgements are gathered and leave together, in
+ * one DeliveryAck, before the client next waits for anything (ld_client_recv
+ * with no delivery queued, a send, ld_client_wait_result), after 64 of them,
+ * or at ld_client_destroy. If the connection is down the acknowledgement is
+ * lost, but the broker redelivers the entry on the next session and the
+ * client acknowledges that duplicate itself, so LD_OK is returned then too.
  * d must come from ld_client_recv on this client. */
 int ld_client_ack(ld_client *c, const ld_delivery *d);
 
