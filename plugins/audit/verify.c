@@ -240,7 +240,8 @@ int lda_verify(lda_kv *kv, const uint8_t *broker_pub, const char *broker_key_id,
         }
     }
     if (rc == LD_OK && !v.failed) {
-        qsort(v.cps, v.n_cps, sizeof *v.cps, cmp_cp);
+        if (v.n_cps)
+            qsort(v.cps, v.n_cps, sizeof *v.cps, cmp_cp);
         while (v.next_cp < v.n_cps && v.cps[v.next_cp].size == 0)
             v.next_cp++;
         rc = kv->scan(kv->arg, LDA_DB_LOG, NULL, 0, on_record, &v);

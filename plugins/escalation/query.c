@@ -110,7 +110,8 @@ int lde_on_query(lde_state *s, ld_plugin_txn *txn, const ld_plugin_message *m,
     if (rc != LD_OK || sc.failed)
         d = LD_PLUGIN_ERROR;
     else {
-        qsort(sc.v, sc.n, sizeof *sc.v, by_time);
+        if (sc.n)
+            qsort(sc.v, sc.n, sizeof *sc.v, by_time);
         /* Keep the newest that fit in an Ack. */
         size_t first = sc.n, bytes = 0;
         while (first > 0) {
@@ -121,7 +122,7 @@ int lde_on_query(lde_state *s, ld_plugin_txn *txn, const ld_plugin_message *m,
             first--;
         }
         Liandong__V1__EscalationReply r = LIANDONG__V1__ESCALATION_REPLY__INIT;
-        r.notices = sc.v + first;
+        r.notices = sc.n ? sc.v + first : NULL;
         r.n_notices = sc.n - first;
         r.clock_ms = m->now_ms;
         Liandong__V1__Body b = LIANDONG__V1__BODY__INIT;

@@ -160,7 +160,8 @@ static int seen_init(seen_ids *s, const ld_escalations *e)
     for (size_t i = 0; i < e->n_notices; i++)
         if ((s->v[s->n] = strdup(e->notices[i].notice_id)) != NULL)
             s->n++;
-    qsort(s->v, s->n, sizeof *s->v, cmp_id);
+    if (s->n)
+        qsort(s->v, s->n, sizeof *s->v, cmp_id);
     return 0;
 }
 
