@@ -15,6 +15,7 @@ typedef struct bench_opts {
     int longmode;        /* RSS after 1M messages as well */
     size_t payload;      /* bytes per message (default 512) */
     int clients;         /* sending clients (default 8) */
+    int window;          /* Liandong: submissions in flight per client (default 32) */
     double seconds;      /* length of each saturation phase */
     double rate_seconds; /* length of each fixed-rate phase */
     int threads;         /* crypto threads (default nproc) */
@@ -69,6 +70,9 @@ void bench_env_stop(bench_env *e);
 void bench_env_fini(bench_env *e);
 /* VmRSS of pid in KiB, or -1. */
 long bench_rss_kib(pid_t pid);
+/* RssAnon (heap, stacks: the process's own memory, without mapped files
+ * such as LMDB's data file) of pid in KiB, or -1. */
+long bench_rss_anon_kib(pid_t pid);
 
 /* The parts. Each fills its result struct. */
 typedef struct crypto_result {
@@ -92,13 +96,39 @@ typedef struct relay_result {
 void bench_relay(const bench_opts *o, const double *rates, int n_rates, relay_result *r);
 
 typedef struct e2e_result {
-    double msgs_per_s;
-    double ack_us[3]; /* at saturation */
+    double msgs_per_s;    /* with o->window in flight per client */
+    double ack_us[3];     /* at saturation */
+    double w1_msgs_per_s; /* each client waiting for its Ack (window 1), as the peers */
+    double w1_ack_us[3];
     lat_result lat[2];
     long rss_start_kib, rss_100k_kib, rss_1m_kib, rss_idle100_kib;
-    long n_100k, n_1m; /* messages actually sent for those figures */
+    long n_100k, n_1m;               /* messages actually sent for those figures */
+    long anon_100k_kib, anon_1m_kib; /* RssAnon at the same points */
 } e2e_result;
 void bench_e2e(const bench_opts *o, const double *rates, int n_rates, e2e_result *r);
+
+/* Part 4, the peers (bench/peers.c, built with -DLD_BENCH_PEERS=ON, which
+ * defines LD_BENCH_HAVE_PEERS): Mosquitto (QoS 1, persistence on) and NATS
+ * JetStream (file-backed stream), each server started by the bench on a
+ * loopback port with its store in a temporary directory, o->clients
+ * publishers each waiting for its acknowledgement, one consumer. */
+enum { PEER_NOT_RUN = 0, PEER_MEASURED, PEER_NOT_INSTALLED, PEER_FAILED };
+typedef struct peer_result {
+    int status;              /* PEER_* */
+    char version[64];        /* of the server, e.g. "2.0.11" */
+    char note[512];          /* why not installed / what failed */
+    double msgs_per_s;       /* closed loop, each client waiting for its ack */
+    double ack_us[3];        /* at saturation */
+    lat_result lat[2];       /* at the fixed rates */
+    double async_msgs_per_s; /* NATS: js_PublishAsync, all acks received */
+    int async_window;        /* NATS: max pending acks per client */
+    unsigned long published; /* acknowledged, all phases */
+    unsigned long delivered; /* received (and acked) by the consumer */
+} peer_result;
+typedef struct peers_result {
+    peer_result mosquitto, nats;
+} peers_result;
+void bench_peers(const bench_opts *o, const double *rates, int n_rates, peers_result *r);
 
 /* Fixed-rate load shared by the relay and end-to-end parts: n senders, each
  * sending every n/rate seconds on its own schedule; latency counted from the

@@ -94,19 +94,30 @@ void bench_lat_free(bench_lat *l)
     memset(l, 0, sizeof *l);
 }
 
-long bench_rss_kib(pid_t pid)
+static long status_kib(pid_t pid, const char *field)
 {
-    char path[64], line[256];
+    char path[64], line[256], fmt[48];
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    snprintf(fmt, sizeof fmt, "%s: %%ld", field);
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
     long kib = -1;
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+        if (sscanf(line, fmt, &kib) == 1)
             break;
     fclose(f);
     return kib;
+}
+
+long bench_rss_kib(pid_t pid)
+{
+    return status_kib(pid, "VmRSS");
+}
+
+long bench_rss_anon_kib(pid_t pid)
+{
+    return status_kib(pid, "RssAnon");
 }
 
 void bench_env_init(bench_env *e)

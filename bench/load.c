@@ -18,6 +18,8 @@ typedef struct sender {
 
 struct load_senders {
     const load_ops *ops;
+    const load_pipe_ops *pipe; /* NULL: one send at a time */
+    int window;
     int n;
     size_t payload;
     sender *v;
@@ -70,11 +72,93 @@ load_senders *load_open(const load_ops *ops, int n, size_t payload)
     return s;
 }
 
+/* Take one message from the budget of a phase with p->max. 0: none left. */
+static int take_budget(load_senders *s)
+{
+    unsigned long b = atomic_load(&s->budget);
+    do {
+        if (!b)
+            return 0;
+    } while (!atomic_compare_exchange_weak(&s->budget, &b, b - 1));
+    return 1;
+}
+
+/* Collect one answer (the oldest submission's); its latency counts from its
+ * scheduled time. Returns what pipe->collect did. */
+static int collect_one(sender *me, uint64_t *sched, int window, int *head, int *n, int timeout_ms)
+{
+    int rc = me->s->pipe->collect(me->h, timeout_ms);
+    if (rc == 0)
+        return 0;
+    if (rc > 0) {
+        bench_lat_add(&me->ack, bench_now_ns() - sched[*head]);
+        me->sent++;
+    } else {
+        me->failed++;
+    }
+    *head = (*head + 1) % window;
+    (*n)--;
+    return rc;
+}
+
+/* The pipelined variant of run(): up to s->window submissions in flight. */
+static void run_windowed(sender *me)
+{
+    load_senders *s = me->s;
+    load_phase *p = s->p;
+    int w = s->window, head = 0, n = 0;
+    uint64_t *sched = calloc((size_t)w, sizeof *sched);
+    if (!sched)
+        bench_die("out of memory");
+    double period = p->rate > 0 ? (double)s->n / p->rate * 1e9 : 0;
+    uint64_t next = s->t0 + (uint64_t)(period * me->i / s->n);
+    for (;;) {
+        uint64_t now = bench_now_ns();
+        if (now >= s->until || (period > 0 && next >= s->until))
+            break;
+        if (n == w) {
+            collect_one(me, sched, w, &head, &n, 1000);
+            continue;
+        }
+        uint64_t at = now;
+        if (period > 0) {
+            if (next > now) {
+                uint64_t gap_ms = (next - now) / 1000000;
+                if (n > 0 && gap_ms > 0)
+                    collect_one(me, sched, w, &head, &n, (int)gap_ms);
+                else
+                    bench_sleep_until_ns(next);
+                continue;
+            }
+            at = next;
+            next += (uint64_t)period;
+        }
+        if (p->max && !take_budget(s))
+            break;
+        load_stamp st = {at, (uint32_t)p->phase, (uint32_t)me->i};
+        memcpy(me->buf, &st, sizeof st);
+        if (s->pipe->submit(me->h, me->buf, s->payload) != 0) {
+            me->failed++;
+            continue;
+        }
+        sched[(head + n) % w] = at;
+        n++;
+    }
+    while (n > 0) /* the answers still due */
+        if (collect_one(me, sched, w, &head, &n, 30000) == 0)
+            bench_die("sender %d: no answer within 30 s", me->i);
+    free(sched);
+}
+
 static void *run(void *arg)
 {
     sender *me = arg;
     load_senders *s = me->s;
     load_phase *p = s->p;
+    if (s->pipe && s->window > 1) {
+        run_windowed(me);
+        return NULL;
+    }
     /* Fixed rate: this sender's share, offset so the senders interleave. */
     double period = p->rate > 0 ? (double)s->n / p->rate * 1e9 : 0;
     uint64_t next = s->t0 + (uint64_t)(period * me->i / s->n);
@@ -82,13 +166,8 @@ static void *run(void *arg)
         uint64_t now = bench_now_ns();
         if (now >= s->until)
             break;
-        if (p->max) {
-            unsigned long b = atomic_load(&s->budget);
-            do {
-                if (!b)
-                    return NULL;
-            } while (!atomic_compare_exchange_weak(&s->budget, &b, b - 1));
-        }
+        if (p->max && !take_budget(s))
+            return NULL;
         uint64_t sched = now;
         if (period > 0) {
             if (next >= s->until)
@@ -108,6 +187,12 @@ static void *run(void *arg)
         }
     }
     return NULL;
+}
+
+void load_set_window(load_senders *s, const load_pipe_ops *pipe, int window)
+{
+    s->pipe = window > 1 ? pipe : NULL;
+    s->window = window;
 }
 
 void load_run(load_senders *s, load_phase *p)

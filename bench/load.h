@@ -28,6 +28,15 @@ typedef struct load_ops {
     void *ctx;
 } load_ops;
 
+/* Optional pipelined sending (load_set_window): submit one payload without
+ * waiting (0, or -1: not sent); collect the oldest submission's answer,
+ * waiting at most timeout_ms (1 acknowledged, 0 nothing yet, -1 refused or
+ * lost). */
+typedef struct load_pipe_ops {
+    int (*submit)(void *h, const uint8_t *payload, size_t len);
+    int (*collect)(void *h, int timeout_ms);
+} load_pipe_ops;
+
 /* What the recipient records, per phase. */
 typedef struct load_sink {
     bench_lat deliv[LOAD_MAX_PHASES];
@@ -54,6 +63,9 @@ typedef struct load_phase {
 /* A set of open senders. */
 typedef struct load_senders load_senders;
 load_senders *load_open(const load_ops *ops, int n, size_t payload);
+/* From now on send with up to window submissions in flight per sender
+ * (window > 1; 1: one send at a time through ops->send, the default). */
+void load_set_window(load_senders *s, const load_pipe_ops *pipe, int window);
 void load_run(load_senders *s, load_phase *p);
 void load_close(load_senders **s);
 

@@ -17,7 +17,11 @@ case "$cmd" in
 esac
 
 scripts/setup.sh
-cmake -S . -B "$build" -DLD_WERROR=ON >/dev/null
+# The peer part of liandong-bench (bench.smoke.peers) when its client
+# libraries are installed (scripts/setup.sh --peers).
+peers=OFF
+pkg-config --exists libmosquitto libnats 2>/dev/null && peers=ON
+cmake -S . -B "$build" -DLD_WERROR=ON -DLD_BENCH_PEERS=$peers >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
 
 case "$cmd" in

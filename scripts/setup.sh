@@ -2,6 +2,8 @@
 # Install what Liandong needs to build and test on Debian 12. Idempotent:
 # installs only the packages that are missing. Runs apt-get as root (or via
 # sudo when not root).
+#   --peers  also Mosquitto and NATS (servers and client libraries) for the
+#            peer part of liandong-bench (scripts/run.sh then builds it)
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,9 @@ packages=(
   libyaml-dev libjansson-dev libcmocka-dev
   python3 python3-yaml
 )
+if [ "${1:-}" = "--peers" ]; then
+  packages+=(mosquitto libmosquitto-dev nats-server libnats-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
