@@ -8,6 +8,29 @@
 
 #define REASON(x) LIANDONG__V1__REASON_CODE__##x
 
+typedef struct letter_find {
+    const char *id;
+    char about[LDP_ID_MAX + 1];
+    int found;
+} letter_find;
+
+static int find_letter(void *arg, const void *key, size_t key_len, const void *val, size_t val_len)
+{
+    letter_find *lf = arg;
+    const char *k = key, *nul = memchr(k, 0, key_len);
+    size_t il = strlen(lf->id);
+    if (!nul || (size_t)(k + key_len - (nul + 1)) != il || memcmp(nul + 1, lf->id, il) != 0)
+        return 0;
+    ldp_entry *e = liandong__v1__ledger_task__unpack(NULL, val_len, val);
+    if (e && ldp_entry_is_letter(e)) {
+        snprintf(lf->about, sizeof lf->about, "%s", e->about ? e->about : "");
+        lf->found = 1;
+    }
+    if (e)
+        liandong__v1__ledger_task__free_unpacked(e, NULL);
+    return lf->found;
+}
+
 /* Find the task a message names. LD_PLUGIN_HANDLED with *out (caller frees)
  * and plan_id filled, or the decision (refusal made) to return. */
 static int find_task(ldp_state *s, ld_plugin_txn *txn, ld_plugin_verdict *v, const char *what,
@@ -27,7 +50,15 @@ static int find_task(ldp_state *s, ld_plugin_txn *txn, ld_plugin_verdict *v, con
     }
     int rc = ldp_index_get(s, txn, task, plan_id);
     if (rc == LD_ERR_NOT_FOUND) {
-        h->refuse(v, REASON(UNKNOWN_TASK), "there is no task %s in the ledger", task);
+        /* A 督办函's row (the escalation plugin's) is not a task: say so. */
+        letter_find lf = {task, "", 0};
+        if (h->ledger_scan(s->ctx, txn, NULL, find_letter, &lf) == LD_OK && lf.found)
+            h->refuse(v, REASON(UNKNOWN_TASK),
+                      "%s is a 督办函 about task %s, not a task: answer it with a LetterAnswer "
+                      "(liandong letter answer %s)",
+                      task, lf.about, task);
+        else
+            h->refuse(v, REASON(UNKNOWN_TASK), "there is no task %s in the ledger", task);
         return LD_PLUGIN_REFUSE;
     }
     if (rc != LD_OK)

@@ -579,9 +579,18 @@ static void test_extension_pause_letter_refusals(void **state)
     due = ledger_due(f, "esc-1");
     assert_string_equal(due, "2025-12-09");
     free(due);
-    /* A letter is not a task: extensions name the task. */
+    /* A letter is not a task: extensions and reports name the task. */
     ext_request(f, &f->gxj, "dbh-1", "2025-12-30");
     refused(&f->gxj, R(UNKNOWN_TASK), "dbh-1");
+    Liandong__V1__Body lb = LIANDONG__V1__BODY__INIT;
+    Liandong__V1__StatusReport lr = LIANDONG__V1__STATUS_REPORT__INIT;
+    lr.task = "dbh-1";
+    lr.state = LIANDONG__V1__TASK_STATE__TASK_DONE;
+    lr.progress = 100;
+    lb.msg_case = LIANDONG__V1__BODY__MSG_STATUS_REPORT;
+    lb.status_report = &lr;
+    send_body(f, &f->gxj, &lb);
+    refused(&f->gxj, R(UNKNOWN_TASK), "dbh-1 is a 督办函 about task esc-1, not a task: answer it");
 
     advance_days(f, 10); /* 07-21 */
     n = notices(f, &f->dcs, g, 64);
