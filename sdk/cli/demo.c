@@ -505,7 +505,6 @@ typedef struct quarters {
 
 static int load_tasks(quarters *qs)
 {
-    ld_session_info si;
     ld_ledger_query q = {.plan = qs->d->cast.plan_id};
     ld_ledger *l;
     if (ld_client_ledger_query(qs->office.c, &q, &l) != LD_OK) {
@@ -523,7 +522,6 @@ static int load_tasks(quarters *qs)
         t->done = x->state == LD_TASK_DONE;
     }
     ld_ledger_destroy(&l);
-    (void)si;
     return 0;
 }
 
