@@ -285,10 +285,8 @@ int lde_on_ext_decision(lde_state *s, ld_plugin_txn *txn, const ld_plugin_messag
                        .id_suffix = suffix};
     int rc = lde_notice_raise(s, txn, &n, to.v, to.n);
     lde_names_free(&to);
-    if (rc == LD_OK)
+    if (rc == LD_OK) /* also writes the date in force into the ledger */
         rc = lde_reschedule(s, txn, c.t, &c.r);
-    if (rc == LD_OK && q->approve) /* the ledger shows the date in force */
-        rc = lde_ledger_set_due(s, txn, c.plan, q->task, due_now);
     if (rc == LD_OK)
         rc = deliver_to(s, v, c.e->lead, c.e->n_lead);
     d = rc == LD_OK ? LD_PLUGIN_HANDLED : LD_PLUGIN_ERROR;
@@ -334,16 +332,8 @@ int lde_on_pause(lde_state *s, ld_plugin_txn *txn, const ld_plugin_message *m,
         c.t->paused = 0;
         c.t->epoch_ms = m->now_ms;
     }
+    /* Also writes the date in force (moved by the paused days) into the ledger. */
     int rc = lde_reschedule(s, txn, c.t, &c.r);
-    if (rc == LD_OK && p->resume) {
-        /* The paused days move the due date: the ledger shows the date in force. */
-        int32_t nd;
-        char due_now[LDE_DATE_BYTES];
-        if (lde_clock_due(c.t, &nd) == LD_OK) {
-            lde_day_format(nd, due_now);
-            rc = lde_ledger_set_due(s, txn, c.plan, p->task, due_now);
-        }
-    }
     if (rc == LD_OK)
         rc = deliver_to(s, v, c.e->lead, c.e->n_lead);
     d = rc == LD_OK ? LD_PLUGIN_HANDLED : LD_PLUGIN_ERROR;

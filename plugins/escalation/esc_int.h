@@ -57,12 +57,10 @@ int lde_rules_store(lde_state *s, ld_plugin_txn *txn, const char *plan, const vo
  * LD_ERR_NOT_FOUND, LD_ERR_FORMAT. */
 int lde_ledger_get(lde_state *s, ld_plugin_txn *txn, const char *plan, const char *task,
                    lde_ledger **out);
-/* Set escalation_level in the ledger entry (read-modify-write). */
-int lde_ledger_set_level(lde_state *s, ld_plugin_txn *txn, const char *plan, const char *task,
-                         uint32_t level);
-/* Write the due date in force (after an extension or a pause) into the ledger. */
-int lde_ledger_set_due(lde_state *s, ld_plugin_txn *txn, const char *plan, const char *task,
-                       const char *due);
+/* Rewrite the ledger entry's escalation_level and/or due date (NULL: keep)
+ * when they differ, leaving every other field as the plans plugin wrote it. */
+int lde_ledger_update(lde_state *s, ld_plugin_txn *txn, const char *plan, const char *task,
+                      const uint32_t *level, const char *due);
 
 /* 1 if e is a 督办函's ledger row (kind "letter"), not a plan's task. */
 int lde_is_letter(const lde_ledger *e);
@@ -127,7 +125,8 @@ int lde_sync_task(lde_state *s, ld_plugin_txn *txn, const char *plan, const char
                   const char *by, int64_t now_ms);
 /* Sync every task of plan (all plans when NULL). */
 int lde_sync_plan(lde_state *s, ld_plugin_txn *txn, const char *plan, int64_t now_ms);
-/* Re-index a clock after its state changed, store it, update the ledger level. */
+/* Re-index a clock after its state changed, store it, and bring the
+ * ledger's level and due date (the date in force) in line with it. */
 int lde_reschedule(lde_state *s, ld_plugin_txn *txn, lde_tclock *t, const lde_rules *r);
 int lde_on_tick(void *state, ld_plugin_txn *txn, int64_t now_ms);
 

@@ -161,10 +161,8 @@ int lde_ledger_get(lde_state *s, ld_plugin_txn *txn, const char *plan, const cha
     return LD_OK;
 }
 
-/* Rewrite the ledger entry with a new level and/or due date (NULL: keep),
- * leaving every other field as the plans plugin wrote it. */
-static int ledger_update(lde_state *s, ld_plugin_txn *txn, const char *plan, const char *task,
-                         const uint32_t *level, const char *due)
+int lde_ledger_update(lde_state *s, ld_plugin_txn *txn, const char *plan, const char *task,
+                      const uint32_t *level, const char *due)
 {
     lde_ledger *e;
     int rc = lde_ledger_get(s, txn, plan, task, &e);
@@ -190,18 +188,6 @@ static int ledger_update(lde_state *s, ld_plugin_txn *txn, const char *plan, con
     }
     liandong__v1__ledger_task__free_unpacked(e, NULL);
     return rc;
-}
-
-int lde_ledger_set_level(lde_state *s, ld_plugin_txn *txn, const char *plan, const char *task,
-                         uint32_t level)
-{
-    return ledger_update(s, txn, plan, task, &level, NULL);
-}
-
-int lde_ledger_set_due(lde_state *s, ld_plugin_txn *txn, const char *plan, const char *task,
-                       const char *due)
-{
-    return ledger_update(s, txn, plan, task, NULL, due);
 }
 
 int lde_is_letter(const lde_ledger *e)

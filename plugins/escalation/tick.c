@@ -41,10 +41,15 @@ int lde_reschedule(lde_state *s, ld_plugin_txn *txn, lde_tclock *t, const lde_ru
     if (rc == LD_OK)
         t->index_ms = new_ms;
     uint32_t lv = lde_clock_level(r, t);
-    if (rc == LD_OK && e && e->escalation_level != lv) {
+    char force[LDE_DATE_BYTES] = ""; /* base + extensions + paused days */
+    int32_t fd;
+    if (lde_clock_due(t, &fd) == LD_OK)
+        lde_day_format(fd, force);
+    if (rc == LD_OK && e &&
+        (e->escalation_level != lv || (force[0] && strcmp(e->due ? e->due : "", force) != 0))) {
         liandong__v1__ledger_task__free_unpacked(e, NULL);
         e = NULL;
-        rc = lde_ledger_set_level(s, txn, t->plan, t->task, lv);
+        rc = lde_ledger_update(s, txn, t->plan, t->task, &lv, force[0] ? force : NULL);
     }
     if (rc == LD_OK) {
         t->ledger_level = lv;
@@ -124,8 +129,7 @@ int lde_sync_task(lde_state *s, ld_plugin_txn *txn, const char *plan, const char
     }
     /* The base due date: from + limit of the rules, else the plan's (the
      * ledger's due is the date in force, which this plugin writes). */
-    char base[LDE_DATE_BYTES] = "", force[LDE_DATE_BYTES];
-    int32_t fd;
+    char base[LDE_DATE_BYTES] = "";
     if (r.limit.unit) {
         int32_t d;
         int unv = 0, prov = 0;
@@ -160,12 +164,6 @@ int lde_sync_task(lde_state *s, ld_plugin_txn *txn, const char *plan, const char
             rectified(s, txn, t, e, "the lead department reported", now_ms);
     }
     rc = lde_reschedule(s, txn, t, &r);
-    /* The ledger shows the due date in force. */
-    if (rc == LD_OK && lde_clock_due(t, &fd) == LD_OK) {
-        lde_day_format(fd, force);
-        if (!e->due || strcmp(e->due, force) != 0)
-            rc = lde_ledger_set_due(s, txn, plan, task, force);
-    }
     liandong__escalation__v1__task_clock__free_unpacked(t, NULL);
     liandong__v1__ledger_task__free_unpacked(e, NULL);
     return rc;
