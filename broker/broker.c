@@ -190,6 +190,12 @@ int ldb_broker_new(const ldb_config *cfg, ldb_broker **out, char *err, size_t er
         return LD_ERR_NOMEM;
     }
     b->cfg = cfg;
+    b->peers = calloc(LDB_PEER_SLOTS, sizeof *b->peers);
+    if (!b->peers) {
+        free(b);
+        snprintf(err, errlen, "out of memory");
+        return LD_ERR_NOMEM;
+    }
     char kerr[LDK_ERR_MAX];
     int rc = ldk_identity_load_secret(cfg->key, &b->key, kerr, sizeof kerr);
     if (rc != LD_OK) {
@@ -344,6 +350,7 @@ void ldb_broker_destroy(ldb_broker **bp)
     ldk_roster_destroy(&b->roster);
     ldk_identity_destroy(&b->key);
     free(b->sessions);
+    free(b->peers);
     free(b);
     *bp = NULL;
 }

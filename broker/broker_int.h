@@ -21,6 +21,24 @@
 /* Receiving connections of one principal kept at most; the oldest goes first. */
 #define LDB_SESSIONS_PER_PRINCIPAL 8
 
+/* The wire protocol each connection named in its Hello, by routing id: a
+ * direct-mapped table (a slot holds the last connection hashed to it). A
+ * connection not found, or with a routing id longer than LDB_PEER_RID_MAX,
+ * counts as protocol 1, which every client understands, so losing a slot
+ * only costs the batching of protocol 2. */
+#define LDB_PEER_SLOTS 1024
+#define LDB_PEER_RID_MAX 32
+typedef struct ldb_peer {
+    uint8_t rid[LDB_PEER_RID_MAX];
+    uint8_t rid_len; /* 0: free */
+    uint8_t protocol;
+} ldb_peer;
+
+/* Answers and deliveries in one protocol 2 frame, at most; a Deliveries
+ * frame also stops growing past LDB_BATCH_BYTES of envelopes. */
+#define LDB_BATCH_MAX 64
+#define LDB_BATCH_BYTES (256 * 1024)
+
 /* A connection that said Hello and takes deliveries. A principal may have
  * several (a department system and an operator's `liandong inbox`); its
  * mailbox goes to one of them, the primary: the newest. When the primary's
@@ -47,6 +65,7 @@ struct ldb_broker {
     ldk_identity *key;
     int64_t sim_clock_ms; /* business clock when cfg->simulated */
     ldb_session *sessions;
+    ldb_peer *peers; /* LDB_PEER_SLOTS */
     size_t n_sessions, cap_sessions;
     uint64_t session_order;
     ldb_plugins *plugins;
@@ -100,6 +119,10 @@ ldb_session *ldb_session_by_rid(ldb_broker *b, const uint8_t *rid, size_t rid_le
  * becomes the primary and gets the mailbox from the start. */
 ldb_session *ldb_session_hello(ldb_broker *b, const char *principal, const uint8_t *rid,
                                size_t rid_len);
+/* Record the protocol a connection named in its Hello (main thread). */
+void ldb_peer_hello(ldb_broker *b, const uint8_t *rid, size_t rid_len, unsigned protocol);
+/* The protocol of a connection: what its Hello said, or 1 if not known. */
+unsigned ldb_peer_protocol(const ldb_broker *b, const uint8_t *rid, size_t rid_len);
 /* Push deliveries to every primary session that has room and may have more. */
 void ldb_sessions_pump(ldb_broker *b);
 

@@ -8,6 +8,7 @@
 
 #include "broker.h"
 #include "config.h"
+#include "ldw/envelope.h"
 #include "liandong/error.h"
 #include "log.h"
 
@@ -167,7 +168,8 @@ int main(int argc, char **argv)
             }
             break;
         case O_VERSION:
-            printf("liandong-broker %s (wire protocol 1)\n", LD_BROKER_VERSION);
+            printf("liandong-broker %s (wire protocol %u)\n", LD_BROKER_VERSION,
+                   LDW_PROTOCOL_VERSION);
             ldb_config_clear(&cfg);
             return 0;
         case O_HELP:

@@ -41,7 +41,12 @@ typedef struct item {
     uint64_t last_seq;
     uint64_t mailbox_size;
     int64_t clock_ms;
-    /* The sealed answer (Ack, Nack or HelloReply), NULL if none. */
+    /* Answers to a protocol 2 connection go in one Answers frame per batch
+     * (at most LDB_BATCH_MAX): a group chained from its lead, sent with its
+     * last item. Alone, an item is its own lead. */
+    size_t lead, next, last; /* next: SIZE_MAX at the end; last: a lead's */
+    unsigned count;          /* a lead's group size */
+    /* The sealed answer (Ack, Nack, HelloReply or a lead's Answers), NULL if none. */
     uint8_t *ans;
     size_t ans_len;
 } item;
@@ -121,6 +126,8 @@ static void precheck(const ldb_broker *b, item *it)
     case LIANDONG__V1__BODY__MSG_ACK:
     case LIANDONG__V1__BODY__MSG_NACK:
     case LIANDONG__V1__BODY__MSG_DELIVERY:
+    case LIANDONG__V1__BODY__MSG_ANSWERS:
+    case LIANDONG__V1__BODY__MSG_DELIVERIES:
     case LIANDONG__V1__BODY__MSG_TASK_ASSIGN:
     case LIANDONG__V1__BODY__MSG_LEDGER_REPLY:
     case LIANDONG__V1__BODY__MSG_ESCALATION_NOTICE:
@@ -468,26 +475,137 @@ static void store_batch(ldb_broker *b, item *items, size_t n)
     ldb_plugins_after_commit(b->plugins);
 }
 
+/* What the answer to it is. */
+enum answer_kind { ANSWER_NONE, ANSWER_HELLO, ANSWER_ACK, ANSWER_NACK };
+
+static enum answer_kind answer_kind(const item *it)
+{
+    if (it->verdict != ACCEPTED)
+        return ANSWER_NACK;
+    if (it->body->msg_case == LIANDONG__V1__BODY__MSG_HELLO)
+        return ANSWER_HELLO;
+    if (it->body->msg_case == LIANDONG__V1__BODY__MSG_DELIVERY_ACK)
+        return ANSWER_NONE;
+    return ANSWER_ACK;
+}
+
+/* Group the answers of the batch per protocol 2 connection (main thread, in
+ * batch order, after the batch committed). A Hello records its connection's
+ * protocol and ends the group before it, so answers never overtake its
+ * HelloReply; an Ack carrying a reply (e.g. a ledger) goes alone. */
+static void plan_answers(ldb_broker *b, item *items, size_t n)
+{
+    size_t *open = malloc((n ? n : 1) * sizeof *open); /* leads of growing groups */
+    size_t n_open = 0;
+    for (size_t i = 0; i < n; i++) {
+        item *it = &items[i];
+        it->lead = it->last = i;
+        it->next = SIZE_MAX;
+        it->count = 1;
+        const uint8_t *rid = zmq_msg_data(&it->rid);
+        size_t rid_len = zmq_msg_size(&it->rid);
+        enum answer_kind k = answer_kind(it);
+        size_t g = n_open;
+        for (size_t j = 0; j < n_open; j++)
+            if (zmq_msg_size(&items[open[j]].rid) == rid_len &&
+                memcmp(zmq_msg_data(&items[open[j]].rid), rid, rid_len) == 0)
+                g = j;
+        if (k == ANSWER_HELLO) {
+            ldb_peer_hello(b, rid, rid_len, it->body->hello->protocol);
+            if (g < n_open)
+                open[g] = open[--n_open];
+            continue;
+        }
+        if (!open || k == ANSWER_NONE || (k == ANSWER_ACK && it->verdict_p.reply_len) ||
+            ldb_peer_protocol(b, rid, rid_len) < 2)
+            continue;
+        if (g == n_open) {
+            open[n_open++] = i;
+            continue;
+        }
+        item *lead = &items[open[g]];
+        items[lead->last].next = i;
+        lead->last = i;
+        it->lead = open[g];
+        if (++lead->count == LDB_BATCH_MAX)
+            open[g] = open[--n_open];
+    }
+    free(open); /* out of memory: every answer goes alone */
+}
+
+/* The Ack or Nack to it, in structs pointing into *it. */
+static void fill_answer(item *it, Liandong__V1__Answer *a, Liandong__V1__Ack *ack,
+                        Liandong__V1__Nack *nack)
+{
+    uint64_t seq = it->o.hdr ? it->o.hdr->seq : 0;
+    if (it->verdict != ACCEPTED) {
+        liandong__v1__nack__init(nack);
+        if (it->o.env) {
+            nack->envelope_id.data = it->o.id.bytes;
+            nack->envelope_id.len = LDW_ENVELOPE_ID_BYTES;
+        }
+        nack->seq = seq;
+        nack->code = it->verdict;
+        nack->text = it->text;
+        a->answer_case = LIANDONG__V1__ANSWER__ANSWER_NACK;
+        a->nack = nack;
+        return;
+    }
+    liandong__v1__ack__init(ack);
+    ack->envelope_id.data = it->o.id.bytes;
+    ack->envelope_id.len = LDW_ENVELOPE_ID_BYTES;
+    ack->seq = seq;
+    ack->duplicate = it->duplicate;
+    ack->clock_ms = it->clock_ms;
+    ack->reply.data = it->verdict_p.reply;
+    ack->reply.len = it->verdict_p.reply_len;
+    a->answer_case = LIANDONG__V1__ANSWER__ANSWER_ACK;
+    a->ack = ack;
+}
+
+/* Seal the Answers of the group led by items[lead] into its ans. */
+static void seal_group(const ldb_broker *b, item *items, size_t lead)
+{
+    item *l = &items[lead];
+    Liandong__V1__Answer *a = calloc(l->count, sizeof *a);
+    Liandong__V1__Answer **ap = calloc(l->count, sizeof *ap);
+    Liandong__V1__Ack *acks = calloc(l->count, sizeof *acks);
+    Liandong__V1__Nack *nacks = calloc(l->count, sizeof *nacks);
+    if (a && ap && acks && nacks) {
+        size_t k = 0;
+        for (size_t i = lead; i != SIZE_MAX; i = items[i].next, k++) {
+            liandong__v1__answer__init(&a[k]);
+            fill_answer(&items[i], &a[k], &acks[k], &nacks[k]);
+            ap[k] = &a[k];
+        }
+        Liandong__V1__Answers as = LIANDONG__V1__ANSWERS__INIT;
+        as.n_answers = k;
+        as.answers = ap;
+        Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
+        body.msg_case = LIANDONG__V1__BODY__MSG_ANSWERS;
+        body.answers = &as;
+        if (ldb_seal_body(b, &body, &l->ans, &l->ans_len) != 0)
+            l->ans = NULL;
+    }
+    free(a);
+    free(ap);
+    free(acks);
+    free(nacks);
+}
+
 /* Seal the answer to it into it->ans. Runs on the pool's threads: reads
  * only the config, the roster and the broker key, writes only *it. */
 static void seal_answer(const ldb_broker *b, item *it)
 {
     Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
-    uint64_t seq = it->o.hdr ? it->o.hdr->seq : 0;
-    Liandong__V1__Nack nack = LIANDONG__V1__NACK__INIT;
     Liandong__V1__HelloReply hr = LIANDONG__V1__HELLO_REPLY__INIT;
-    Liandong__V1__Ack ack = LIANDONG__V1__ACK__INIT;
-    if (it->verdict != ACCEPTED) {
-        if (it->o.env) {
-            nack.envelope_id.data = it->o.id.bytes;
-            nack.envelope_id.len = LDW_ENVELOPE_ID_BYTES;
-        }
-        nack.seq = seq;
-        nack.code = it->verdict;
-        nack.text = it->text;
-        body.msg_case = LIANDONG__V1__BODY__MSG_NACK;
-        body.nack = &nack;
-    } else if (it->body->msg_case == LIANDONG__V1__BODY__MSG_HELLO) {
+    Liandong__V1__Answer a;
+    Liandong__V1__Ack ack;
+    Liandong__V1__Nack nack;
+    enum answer_kind k = answer_kind(it);
+    if (k == ANSWER_NONE) {
+        return;
+    } else if (k == ANSWER_HELLO) {
         hr.last_seq = it->last_seq;
         hr.broker_time_ms = ldw_now_ms();
         hr.clock_ms = it->clock_ms;
@@ -498,26 +616,25 @@ static void seal_answer(const ldb_broker *b, item *it)
         hr.protocol = LDW_PROTOCOL_VERSION;
         body.msg_case = LIANDONG__V1__BODY__MSG_HELLO_REPLY;
         body.hello_reply = &hr;
-    } else if (it->body->msg_case == LIANDONG__V1__BODY__MSG_DELIVERY_ACK) {
-        return; /* no answer */
     } else {
-        ack.envelope_id.data = it->o.id.bytes;
-        ack.envelope_id.len = LDW_ENVELOPE_ID_BYTES;
-        ack.seq = seq;
-        ack.duplicate = it->duplicate;
-        ack.clock_ms = it->clock_ms;
-        ack.reply.data = it->verdict_p.reply;
-        ack.reply.len = it->verdict_p.reply_len;
-        body.msg_case = LIANDONG__V1__BODY__MSG_ACK;
-        body.ack = &ack;
+        fill_answer(it, &a, &ack, &nack);
+        if (k == ANSWER_NACK) {
+            body.msg_case = LIANDONG__V1__BODY__MSG_NACK;
+            body.nack = a.nack;
+        } else {
+            body.msg_case = LIANDONG__V1__BODY__MSG_ACK;
+            body.ack = a.ack;
+        }
     }
     if (ldb_seal_body(b, &body, &it->ans, &it->ans_len) != 0)
         it->ans = NULL;
 }
 
-/* Log and send the sealed answer (main thread, in batch order). */
-static void answer(ldb_broker *b, item *it)
+/* Log the answer to items[i] and send it, or, in a group, the group's
+ * Answers with its last item (main thread, in batch order). */
+static void answer(ldb_broker *b, item *items, size_t i)
 {
+    item *it = &items[i];
     const uint8_t *rid = zmq_msg_data(&it->rid);
     size_t rid_len = zmq_msg_size(&it->rid);
     const char *who = it->o.hdr ? it->o.hdr->sender : it->user;
@@ -548,9 +665,14 @@ static void answer(ldb_broker *b, item *it)
         ldb_debug("accepted %s %s from %s seq %llu", ldw_body_name(it->body->msg_case), hex, who,
                   (unsigned long long)seq);
     }
-    if (!it->ans)
+    item *lead = &items[it->lead];
+    if (lead->last != i)
+        return; /* leaves with the group's last answer */
+    if (lead->count > 1)
+        what = "answers";
+    if (!lead->ans)
         ldb_error("%s to %s not sent: out of memory sealing it", what, who);
-    else if (ldb_send_sealed(b, rid, rid_len, it->ans, it->ans_len) != 0)
+    else if (ldb_send_sealed(b, rid, rid_len, lead->ans, lead->ans_len) != 0)
         ldb_debug("%s to %s not sent: %s", what, who, zmq_strerror(errno));
 }
 
@@ -610,7 +732,13 @@ static void precheck_job(void *ctx, size_t i)
 static void seal_job(void *ctx, size_t i)
 {
     struct job *j = ctx;
-    seal_answer(j->b, &j->items[i]);
+    item *it = &j->items[i];
+    if (it->lead != i)
+        return; /* sealed with its group */
+    if (it->count > 1)
+        seal_group(j->b, j->items, i);
+    else
+        seal_answer(j->b, it);
 }
 
 void ldb_pipeline_run_batch(ldb_broker *b)
@@ -629,10 +757,11 @@ void ldb_pipeline_run_batch(ldb_broker *b)
     struct job j = {b, items};
     ldb_pool_run(b->pool, n, precheck_job, &j);
     store_batch(b, items, n);
+    plan_answers(b, items, n);
     ldb_pool_run(b->pool, n, seal_job, &j);
-    for (size_t i = 0; i < n; i++) {
-        answer(b, &items[i]);
+    for (size_t i = 0; i < n; i++)
+        answer(b, items, i);
+    for (size_t i = 0; i < n; i++)
         item_clear(&items[i]);
-    }
     free(items);
 }

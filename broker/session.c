@@ -8,6 +8,35 @@
 #include "broker_int.h"
 #include "log.h"
 
+/* FNV-1a of a routing id, to a slot. */
+static ldb_peer *peer_slot(const ldb_broker *b, const uint8_t *rid, size_t rid_len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < rid_len; i++)
+        h = (h ^ rid[i]) * 16777619u;
+    return &b->peers[h % LDB_PEER_SLOTS];
+}
+
+void ldb_peer_hello(ldb_broker *b, const uint8_t *rid, size_t rid_len, unsigned protocol)
+{
+    if (rid_len == 0 || rid_len > LDB_PEER_RID_MAX)
+        return;
+    ldb_peer *p = peer_slot(b, rid, rid_len);
+    memcpy(p->rid, rid, rid_len);
+    p->rid_len = (uint8_t)rid_len;
+    p->protocol = (uint8_t)(protocol > 255 ? 255 : protocol);
+}
+
+unsigned ldb_peer_protocol(const ldb_broker *b, const uint8_t *rid, size_t rid_len)
+{
+    if (rid_len == 0 || rid_len > LDB_PEER_RID_MAX)
+        return 1;
+    const ldb_peer *p = peer_slot(b, rid, rid_len);
+    if (p->rid_len != rid_len || memcmp(p->rid, rid, rid_len) != 0 || p->protocol < 1)
+        return 1;
+    return p->protocol;
+}
+
 ldb_session *ldb_session_primary(ldb_broker *b, const char *principal)
 {
     for (size_t i = 0; i < b->n_sessions; i++)
@@ -100,7 +129,8 @@ typedef struct push {
     const uint8_t *env; /* in the read transaction's map; NULL: message missing */
     size_t len;
     int64_t at;
-    uint8_t *sealed; /* the Delivery, sealed; NULL: out of memory */
+    size_t chunk_end; /* for the first entry of a frame: one past its last */
+    uint8_t *sealed;  /* for the first entry: the frame, sealed; NULL: out of memory */
     size_t sealed_len;
 } push;
 
@@ -109,6 +139,8 @@ struct pump_ctx {
     MDB_txn *txn;
     push *v;
     size_t n;
+    size_t *chunks; /* the first entry of each frame */
+    size_t n_chunks;
 };
 
 static int collect_one(void *vctx, uint64_t delivery_id, const ldw_envelope_id *id)
@@ -123,15 +155,10 @@ static int collect_one(void *vctx, uint64_t delivery_id, const ldw_envelope_id *
     return 0;
 }
 
-/* Seal the Delivery of entry i. Runs on the pool's threads: reads the
- * stored envelope, the roster and the broker key, writes only entry i. */
-static void seal_one(void *vctx, size_t i)
+/* Fill the Delivery of entry p. Runs on the pool's threads: reads the
+ * stored envelope, the roster and the broker key. */
+static void fill_delivery(const ldb_broker *b, const push *p, Liandong__V1__Delivery *d)
 {
-    struct pump_ctx *c = vctx;
-    push *p = &c->v[i];
-    const ldb_broker *b = c->b;
-    if (!p->env)
-        return;
     /* Vouch for the sender's key as listed in the roster. */
     ldw_opened o;
     const ldk_roster_entry *e = NULL;
@@ -142,24 +169,72 @@ static void seal_one(void *vctx, size_t i)
             strcmp(o.hdr->sender, b->key->id) == 0 && strcmp(o.hdr->key_id, b->key->key_id) == 0;
         ldw_opened_clear(&o);
     }
-    Liandong__V1__Delivery d = LIANDONG__V1__DELIVERY__INIT;
-    d.delivery_id = p->delivery_id;
-    d.envelope.data = (uint8_t *)p->env;
-    d.envelope.len = p->len;
-    d.stored_at_ms = p->at;
+    liandong__v1__delivery__init(d);
+    d->delivery_id = p->delivery_id;
+    d->envelope.data = (uint8_t *)p->env;
+    d->envelope.len = p->len;
+    d->stored_at_ms = p->at;
     const ldk_identity *key = e ? &e->pub : NULL;
     if (!key && o_is_broker)
         key = b->key; /* the broker's own messages (emitted by plugins) */
     if (key) {
-        d.sender_sign_public.data = (uint8_t *)key->sign_public;
-        d.sender_sign_public.len = LDK_SIGN_PUBLIC_BYTES;
-        d.sender_name = (char *)key->name;
+        d->sender_sign_public.data = (uint8_t *)key->sign_public;
+        d->sender_sign_public.len = LDK_SIGN_PUBLIC_BYTES;
+        d->sender_name = (char *)key->name;
     }
-    Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
-    body.msg_case = LIANDONG__V1__BODY__MSG_DELIVERY;
-    body.delivery = &d;
-    if (ldb_seal_body(b, &body, &p->sealed, &p->sealed_len) != 0)
-        p->sealed = NULL;
+}
+
+/* Seal frame k: a Delivery, or (protocol 2, several entries) Deliveries.
+ * Runs on the pool's threads; writes only the frame's first entry. */
+static void seal_chunk(void *vctx, size_t k)
+{
+    struct pump_ctx *c = vctx;
+    const ldb_broker *b = c->b;
+    push *first = &c->v[c->chunks[k]];
+    size_t n = first->chunk_end - c->chunks[k];
+    Liandong__V1__Delivery *d = calloc(n, sizeof *d);
+    Liandong__V1__Delivery **dp = calloc(n, sizeof *dp);
+    if (d && dp) {
+        for (size_t i = 0; i < n; i++) {
+            fill_delivery(b, first + i, &d[i]);
+            dp[i] = &d[i];
+        }
+        Liandong__V1__Deliveries ds = LIANDONG__V1__DELIVERIES__INIT;
+        Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
+        if (n == 1) {
+            body.msg_case = LIANDONG__V1__BODY__MSG_DELIVERY;
+            body.delivery = d;
+        } else {
+            ds.n_deliveries = n;
+            ds.deliveries = dp;
+            body.msg_case = LIANDONG__V1__BODY__MSG_DELIVERIES;
+            body.deliveries = &ds;
+        }
+        if (ldb_seal_body(b, &body, &first->sealed, &first->sealed_len) != 0)
+            first->sealed = NULL;
+    }
+    free(d);
+    free(dp);
+}
+
+/* Cut the entries into frames: runs of stored messages, one entry each for
+ * protocol 1, up to LDB_BATCH_MAX entries and LDB_BATCH_BYTES for 2. */
+static void plan_chunks(struct pump_ctx *c, unsigned protocol)
+{
+    size_t max = protocol >= 2 ? LDB_BATCH_MAX : 1;
+    for (size_t i = 0; i < c->n;) {
+        if (!c->v[i].env) {
+            i++;
+            continue;
+        }
+        size_t j = i, bytes = 0;
+        while (j < c->n && c->v[j].env && j - i < max &&
+               (j == i || bytes + c->v[j].len <= LDB_BATCH_BYTES))
+            bytes += c->v[j++].len;
+        c->v[i].chunk_end = j;
+        c->chunks[c->n_chunks++] = i;
+        i = j;
+    }
 }
 
 /* Returns 1 if the session's connection is gone (the caller removes it). */
@@ -169,23 +244,26 @@ static int pump(ldb_broker *b, ldb_session *s)
     MDB_txn *txn;
     if (ldb_store_begin(b->store, NULL, 1, &txn) != LD_OK)
         return 0;
-    struct pump_ctx c = {b, txn, calloc(room, sizeof(push)), 0};
-    if (!c.v) {
+    struct pump_ctx c = {b, txn, calloc(room, sizeof(push)), 0, calloc(room, sizeof(size_t)), 0};
+    if (!c.v || !c.chunks) {
+        free(c.v);
+        free(c.chunks);
         mdb_txn_abort(txn);
         return 0;
     }
     int rc = ldb_store_mailbox_scan(b->store, txn, s->principal, s->cursor, room, collect_one, &c);
-    ldb_pool_run(b->pool, c.n, seal_one, &c);
+    plan_chunks(&c, ldb_peer_protocol(b, s->rid, s->rid_len));
+    ldb_pool_run(b->pool, c.n_chunks, seal_chunk, &c);
     int stop_err = 0;
     unsigned sent = 0;
-    size_t i = 0;
-    for (; i < c.n; i++) {
+    for (size_t i = 0; i < c.n;) {
         push *p = &c.v[i];
         if (!p->env) {
             char hex[33];
             ldb_error("mailbox of %s: delivery %llu refers to a missing message %s", s->principal,
                       (unsigned long long)p->delivery_id, ldw_envelope_id_hex(&p->id, hex));
             s->cursor = p->delivery_id;
+            i++;
             continue;
         }
         if (!p->sealed) {
@@ -196,13 +274,16 @@ static int pump(ldb_broker *b, ldb_session *s)
             stop_err = errno;
             break;
         }
-        s->cursor = p->delivery_id;
-        s->inflight++;
-        sent++;
+        unsigned k = (unsigned)(p->chunk_end - i);
+        s->cursor = c.v[p->chunk_end - 1].delivery_id;
+        s->inflight += k;
+        sent += k;
+        i = p->chunk_end;
     }
     for (size_t k = 0; k < c.n; k++)
         free(c.v[k].sealed);
     free(c.v);
+    free(c.chunks);
     mdb_txn_abort(txn);
     if (sent)
         ldb_debug("session %s: %u deliveries sent (up to %llu)", s->principal, sent,

@@ -196,6 +196,8 @@ const char *ldw_body_name(Liandong__V1__Body__MsgCase c)
     case LIANDONG__V1__BODY__MSG_DELIVERY: return "delivery";
     case LIANDONG__V1__BODY__MSG_DELIVERY_ACK: return "delivery_ack";
     case LIANDONG__V1__BODY__MSG_CLOCK_ADVANCE: return "clock_advance";
+    case LIANDONG__V1__BODY__MSG_ANSWERS: return "answers";
+    case LIANDONG__V1__BODY__MSG_DELIVERIES: return "deliveries";
     case LIANDONG__V1__BODY__MSG_PLAN_PUBLISH: return "plan_publish";
     case LIANDONG__V1__BODY__MSG_TASK_ASSIGN: return "task_assign";
     case LIANDONG__V1__BODY__MSG_TASK_ACCEPT: return "task_accept";

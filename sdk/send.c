@@ -358,6 +358,8 @@ static int check_body(ld_client *c, const uint8_t *body, size_t body_len)
     case LIANDONG__V1__BODY__MSG_NACK:
     case LIANDONG__V1__BODY__MSG_DELIVERY:
     case LIANDONG__V1__BODY__MSG_DELIVERY_ACK:
+    case LIANDONG__V1__BODY__MSG_ANSWERS:
+    case LIANDONG__V1__BODY__MSG_DELIVERIES:
         return ldc_fail(c, LD_ERR_INVALID,
                         "a '%s' body is a session or broker message, not one to send",
                         ldw_body_name(mc));

@@ -214,6 +214,20 @@ static void drain_monitor(ld_client *c)
     }
 }
 
+/* Several answers under one signature (protocol 2), in the order sent. */
+static void on_answers(ld_client *c, const Liandong__V1__Answers *as)
+{
+    for (size_t i = 0; i < as->n_answers; i++) {
+        const Liandong__V1__Answer *a = as->answers[i];
+        if (a->answer_case == LIANDONG__V1__ANSWER__ANSWER_ACK)
+            ldc_on_ack(c, a->ack);
+        else if (a->answer_case == LIANDONG__V1__ANSWER__ANSWER_NACK)
+            ldc_on_nack(c, a->nack);
+        else
+            ldc_fail(c, LD_ERR_PROTOCOL, "dropped an empty answer from the broker");
+    }
+}
+
 /* One frame from the broker: check it is the broker's and signed, then act. */
 static void on_frame(ld_client *c, const uint8_t *data, size_t len, int more)
 {
@@ -250,6 +264,11 @@ static void on_frame(ld_client *c, const uint8_t *data, size_t len, int more)
     case LIANDONG__V1__BODY__MSG_ACK: ldc_on_ack(c, b->ack); break;
     case LIANDONG__V1__BODY__MSG_NACK: ldc_on_nack(c, b->nack); break;
     case LIANDONG__V1__BODY__MSG_DELIVERY: ldc_on_delivery(c, b->delivery); break;
+    case LIANDONG__V1__BODY__MSG_ANSWERS: on_answers(c, b->answers); break;
+    case LIANDONG__V1__BODY__MSG_DELIVERIES:
+        for (size_t i = 0; i < b->deliveries->n_deliveries; i++)
+            ldc_on_delivery(c, b->deliveries->deliveries[i]);
+        break;
     default:
         ldc_fail(c, LD_ERR_PROTOCOL, "dropped an unexpected '%s' message from the broker",
                  ldw_body_name(b->msg_case));

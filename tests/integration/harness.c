@@ -275,12 +275,12 @@ void th_raw_direct(th_raw *r, const char *to, const char *text, ldw_envelope_id 
     th_raw_send_body(r, r->id, r->id->id, ++r->seq, ldw_now_ms(), &body, id_out, NULL, NULL);
 }
 
-static Liandong__V1__Body *hello(th_raw *r, int send_only)
+Liandong__V1__Body *th_raw_hello_protocol(th_raw *r, unsigned protocol, int send_only)
 {
     Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
     Liandong__V1__Hello h = LIANDONG__V1__HELLO__INIT;
     h.client = "liandong-tests";
-    h.protocol = 1;
+    h.protocol = protocol;
     h.send_only = send_only;
     body.msg_case = LIANDONG__V1__BODY__MSG_HELLO;
     body.hello = &h;
@@ -302,12 +302,12 @@ static Liandong__V1__Body *hello(th_raw *r, int send_only)
 
 Liandong__V1__Body *th_raw_hello(th_raw *r)
 {
-    return hello(r, 0);
+    return th_raw_hello_protocol(r, 1, 0);
 }
 
 Liandong__V1__Body *th_raw_hello_send_only(th_raw *r)
 {
-    return hello(r, 1);
+    return th_raw_hello_protocol(r, 1, 1);
 }
 
 Liandong__V1__Body *th_raw_recv(th_raw *r, int timeout_ms)

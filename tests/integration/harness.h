@@ -72,6 +72,9 @@ void th_raw_direct(th_raw *r, const char *to, const char *text, ldw_envelope_id 
 Liandong__V1__Body *th_raw_hello(th_raw *r);
 /* Hello for a connection that takes no deliveries. */
 Liandong__V1__Body *th_raw_hello_send_only(th_raw *r);
+/* Hello naming a wire protocol version (th_raw_hello says 1: one answer
+ * and one delivery per frame; 2 lets the broker batch them). */
+Liandong__V1__Body *th_raw_hello_protocol(th_raw *r, unsigned protocol, int send_only);
 
 /* Receive one broker message within timeout_ms, check the broker's signature,
  * and return its body (caller frees with liandong__v1__body__free_unpacked),

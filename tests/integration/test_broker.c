@@ -635,6 +635,138 @@ static void test_several_connections_of_one_principal(void **state)
     th_raw_close(&b2);
 }
 
+/* Protocol 2: envelopes that arrive together are answered in one Answers
+ * frame (in the order sent, a refusal in its place) and delivered in one
+ * Deliveries frame; a protocol 1 connection gets one frame per answer and
+ * per delivery. th_raw_recv checks each frame's broker signature. */
+static void batches(fixture *f, unsigned protocol)
+{
+    enum { N = 12, BAD = 5 };
+    th_broker_start(&f->env, NULL);
+    th_raw a, b;
+    th_raw_connect(&a, &f->env, f->gxj, f->gxj);
+    th_raw_connect(&b, &f->env, f->fgw, f->fgw);
+    th_body_free(th_raw_hello_protocol(&a, protocol, 1));
+    th_body_free(th_raw_hello_protocol(&b, protocol, 0));
+    ldw_envelope_id ids[N];
+    /* Stopped, the broker finds them all waiting when it goes on. */
+    assert_int_equal(kill(f->env.pid, SIGSTOP), 0);
+    for (int i = 0; i < N; i++) {
+        char text[32];
+        snprintf(text, sizeof text, "第%d条", i);
+        Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
+        Liandong__V1__Direct d = LIANDONG__V1__DIRECT__INIT;
+        char *to[] = {FGW};
+        d.n_to = 1;
+        d.to = to;
+        d.text = text;
+        body.msg_case = LIANDONG__V1__BODY__MSG_DIRECT;
+        body.direct = &d;
+        /* BAD reuses seq 1: REPLAY. */
+        th_raw_send_body(&a, f->gxj, GXJ, i == BAD ? 1 : (uint64_t)i + 1, ldw_now_ms(), &body,
+                         &ids[i], NULL, NULL);
+    }
+    usleep(200 * 1000);
+    assert_int_equal(kill(f->env.pid, SIGCONT), 0);
+
+    int got = 0, frames = 0, largest = 0;
+    while (got < N) {
+        Liandong__V1__Body *r = th_raw_recv(&a, 5000);
+        assert_non_null(r);
+        frames++;
+        Liandong__V1__Answer one = LIANDONG__V1__ANSWER__INIT, *onep = &one;
+        Liandong__V1__Answer **v = &onep;
+        size_t n = 1;
+        if (r->msg_case == LIANDONG__V1__BODY__MSG_ANSWERS) {
+            assert_int_equal(protocol, 2);
+            v = r->answers->answers;
+            n = r->answers->n_answers;
+            assert_true(n >= 2); /* one answer goes as a plain Ack or Nack */
+        } else if (r->msg_case == LIANDONG__V1__BODY__MSG_ACK) {
+            one.answer_case = LIANDONG__V1__ANSWER__ANSWER_ACK;
+            one.ack = r->ack;
+        } else {
+            assert_int_equal(r->msg_case, LIANDONG__V1__BODY__MSG_NACK);
+            one.answer_case = LIANDONG__V1__ANSWER__ANSWER_NACK;
+            one.nack = r->nack;
+        }
+        if ((int)n > largest)
+            largest = (int)n;
+        for (size_t k = 0; k < n; k++, got++) {
+            assert_true(got < N);
+            if (got == BAD) {
+                assert_int_equal(v[k]->answer_case, LIANDONG__V1__ANSWER__ANSWER_NACK);
+                assert_int_equal(v[k]->nack->code, LIANDONG__V1__REASON_CODE__REPLAY);
+                assert_memory_equal(v[k]->nack->envelope_id.data, ids[got].bytes, 16);
+            } else {
+                assert_int_equal(v[k]->answer_case, LIANDONG__V1__ANSWER__ANSWER_ACK);
+                assert_memory_equal(v[k]->ack->envelope_id.data, ids[got].bytes, 16);
+                assert_int_equal(v[k]->ack->seq, got + 1);
+            }
+        }
+        th_body_free(r);
+    }
+    if (protocol == 2)
+        assert_true(largest >= 2 && frames < N);
+    else
+        assert_int_equal(frames, N);
+
+    /* The recipient: every accepted one, in order, each delivery id once. */
+    int delivered = 0;
+    frames = 0;
+    largest = 0;
+    uint64_t last_id = 0;
+    while (delivered < N - 1) {
+        Liandong__V1__Body *r = th_raw_recv(&b, 5000);
+        assert_non_null(r);
+        frames++;
+        Liandong__V1__Delivery **v = &r->delivery;
+        size_t n = 1;
+        if (r->msg_case == LIANDONG__V1__BODY__MSG_DELIVERIES) {
+            assert_int_equal(protocol, 2);
+            v = r->deliveries->deliveries;
+            n = r->deliveries->n_deliveries;
+            assert_true(n >= 2);
+        } else {
+            assert_int_equal(r->msg_case, LIANDONG__V1__BODY__MSG_DELIVERY);
+        }
+        if ((int)n > largest)
+            largest = (int)n;
+        for (size_t k = 0; k < n; k++, delivered++) {
+            int want = delivered < BAD ? delivered : delivered + 1;
+            ldw_opened o;
+            assert_int_equal(
+                ldw_envelope_open(v[k]->envelope.data, v[k]->envelope.len, &o, NULL, 0), LD_OK);
+            assert_memory_equal(o.id.bytes, ids[want].bytes, 16);
+            assert_int_equal(ldw_envelope_verify(&o, f->gxj->sign_public), LD_OK);
+            assert_memory_equal(v[k]->sender_sign_public.data, f->gxj->sign_public, 32);
+            assert_string_equal(v[k]->sender_name, "市工信局");
+            ldw_opened_clear(&o);
+            assert_true(v[k]->delivery_id > last_id);
+            last_id = v[k]->delivery_id;
+            th_raw_delivery_ack(&b, last_id);
+        }
+        th_body_free(r);
+    }
+    if (protocol == 2)
+        assert_true(largest >= 2 && frames < N - 1);
+    else
+        assert_int_equal(frames, N - 1);
+    expect_silence(&b, 300);
+    th_raw_close(&a);
+    th_raw_close(&b);
+}
+
+static void test_protocol2_batches(void **state)
+{
+    batches(*state, 2);
+}
+
+static void test_protocol1_one_per_frame(void **state)
+{
+    batches(*state, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -650,6 +782,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_simulated_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dedup_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_several_connections_of_one_principal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_protocol2_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_protocol1_one_per_frame, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -313,6 +313,34 @@ static void fake_delivery(fake *f, zmq_msg_t *rid, uint64_t delivery_id, const c
     free(env);
 }
 
+static void fake_deliveries_d1(fake *f, zmq_msg_t *rid)
+{
+    uint8_t *env;
+    size_t len;
+    ldw_envelope_id id;
+    seal_inner("第一条", 1, other_sk, &env, &len, &id);
+    Liandong__V1__Delivery dm[3], *dp[3];
+    const uint64_t ids[3] = {1, 1, 5};
+    for (int i = 0; i < 3; i++) {
+        liandong__v1__delivery__init(&dm[i]);
+        dm[i].delivery_id = ids[i];
+        dm[i].envelope.data = env;
+        dm[i].envelope.len = len;
+        dm[i].sender_sign_public.data = other_pk;
+        dm[i].sender_sign_public.len = sizeof other_pk;
+        dm[i].sender_name = "牡丹江市发展和改革委员会";
+        dp[i] = &dm[i];
+    }
+    Liandong__V1__Deliveries ds = LIANDONG__V1__DELIVERIES__INIT;
+    ds.n_deliveries = 3;
+    ds.deliveries = dp;
+    Liandong__V1__Body b = LIANDONG__V1__BODY__INIT;
+    b.msg_case = LIANDONG__V1__BODY__MSG_DELIVERIES;
+    b.deliveries = &ds;
+    fake_send(f, rid, &b, broker_ident->sign_secret);
+    free(env);
+}
+
 static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
 {
     ldw_opened o;
@@ -325,6 +353,7 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
     pthread_mutex_lock(&f->mu);
     if (b->msg_case == LIANDONG__V1__BODY__MSG_HELLO) {
         CHECK(o.hdr->seq == 0);
+        CHECK(b->hello->protocol == LDW_PROTOCOL_VERSION);
         f->hellos++;
         Liandong__V1__HelloReply hr = LIANDONG__V1__HELLO_REPLY__INIT;
         hr.last_seq = f->hello_last_seq;
@@ -337,12 +366,11 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
         r.hello_reply = &hr;
         fake_send(f, rid, &r, broker_ident->sign_secret);
         if (f->hellos == 1) {
-            /* The mailbox: d1, d1 again (same delivery), d1's envelope as a
-             * second mailbox entry, a forged broker signature, a forged
-             * sender signature, then d2. */
-            fake_delivery(f, rid, 1, "第一条", 1, other_sk, broker_ident->sign_secret);
-            fake_delivery(f, rid, 1, "第一条", 1, other_sk, broker_ident->sign_secret);
-            fake_delivery(f, rid, 5, "第一条", 1, other_sk, broker_ident->sign_secret);
+            /* The mailbox: one Deliveries frame (protocol 2) of d1, d1
+             * again (same delivery), d1's envelope as a second mailbox
+             * entry; then a forged broker signature, a forged sender
+             * signature, then d2. */
+            fake_deliveries_d1(f, rid);
             uint8_t pk[32], sk[64];
             crypto_sign_keypair(pk, sk);
             fake_delivery(f, rid, 6, "forged broker", 2, other_sk, sk);
@@ -368,19 +396,29 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
             r.nack = &n;
             fake_send(f, rid, &r, broker_ident->sign_secret);
         } else {
-            /* A stray Ack for someone else's envelope first: must be ignored. */
+            /* One Answers frame (protocol 2): a stray Ack for someone
+             * else's envelope first, which must be ignored, then ours. */
             uint8_t other[16] = {1, 2, 3};
-            Liandong__V1__Ack a = LIANDONG__V1__ACK__INIT;
-            a.envelope_id.data = other;
-            a.envelope_id.len = sizeof other;
-            a.seq = 1;
-            r.msg_case = LIANDONG__V1__BODY__MSG_ACK;
-            r.ack = &a;
-            fake_send(f, rid, &r, broker_ident->sign_secret);
-            a.envelope_id.data = o.id.bytes;
-            a.seq = o.hdr->seq;
-            a.duplicate = f->directs > 1 && strcmp(t, "again") == 0;
-            a.clock_ms = 1656637200000 + 1000;
+            Liandong__V1__Ack a[2] = {LIANDONG__V1__ACK__INIT, LIANDONG__V1__ACK__INIT};
+            a[0].envelope_id.data = other;
+            a[0].envelope_id.len = sizeof other;
+            a[0].seq = 1;
+            a[1].envelope_id.data = o.id.bytes;
+            a[1].envelope_id.len = sizeof o.id.bytes;
+            a[1].seq = o.hdr->seq;
+            a[1].duplicate = f->directs > 1 && strcmp(t, "again") == 0;
+            a[1].clock_ms = 1656637200000 + 1000;
+            Liandong__V1__Answer an[2] = {LIANDONG__V1__ANSWER__INIT, LIANDONG__V1__ANSWER__INIT};
+            Liandong__V1__Answer *ap[2] = {&an[0], &an[1]};
+            for (int i = 0; i < 2; i++) {
+                an[i].answer_case = LIANDONG__V1__ANSWER__ANSWER_ACK;
+                an[i].ack = &a[i];
+            }
+            Liandong__V1__Answers as = LIANDONG__V1__ANSWERS__INIT;
+            as.n_answers = 2;
+            as.answers = ap;
+            r.msg_case = LIANDONG__V1__BODY__MSG_ANSWERS;
+            r.answers = &as;
             fake_send(f, rid, &r, broker_ident->sign_secret);
             if (strcmp(t, "push later") == 0)
                 f->push_at = ldc_mono_ms() + 300;

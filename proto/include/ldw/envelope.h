@@ -14,7 +14,10 @@
 #include "liandong.pb-c.h"
 
 #define LDW_DOMAIN "liandong/v1"
-#define LDW_PROTOCOL_VERSION 1u
+/* Wire protocol version: 2 adds Answers and Deliveries (several answers or
+ * deliveries under one broker signature), sent only to clients whose Hello
+ * says 2 or more. */
+#define LDW_PROTOCOL_VERSION 2u
 #define LDW_ENVELOPE_ID_BYTES 16
 #define LDW_SIGN_PUBLIC_BYTES 32
 #define LDW_SIGN_SECRET_BYTES 64
