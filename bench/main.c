@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "liandong/liandong.h"
 
 #ifndef LD_BROKER_BIN
 #define LD_BROKER_BIN "liandong-broker"
@@ -33,8 +34,9 @@ static void usage(FILE *f)
                "  --json               JSON instead of the table\n"
                "  --payload N          payload bytes (default 512)\n"
                "  --clients N          sending clients (default 8)\n"
-               "  --window N           Liandong: messages in flight per client (default 32;\n"
-               "                       1: ld_client_send_direct, one at a time)\n"
+               "  --window N           Liandong: messages in flight per client (default 64,\n"
+               "                       the SDK's send_window; 1: ld_client_send_direct,\n"
+               "                       one at a time)\n"
                "  --seconds S          length of each saturation phase (default 10)\n"
                "  --rate-seconds S     length of each fixed-rate phase (default 10)\n"
                "  --threads N          crypto threads (default: the number of cores)\n"
@@ -141,7 +143,11 @@ static int peer_ok(const char *name, const peer_result *p, int is_nats)
 
 int main(int argc, char **argv)
 {
-    bench_opts o = {.payload = 512, .clients = 8, .window = 32, .seconds = 10, .rate_seconds = 10};
+    bench_opts o = {.payload = 512,
+                    .clients = 8,
+                    .window = LD_SEND_WINDOW_DEFAULT,
+                    .seconds = 10,
+                    .rate_seconds = 10};
     o.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     o.broker = LD_BROKER_BIN;
     o.plugin = LD_PLANS_PLUGIN;
