@@ -741,27 +741,57 @@ static void seal_job(void *ctx, size_t i)
         seal_answer(j->b, it);
 }
 
-void ldb_pipeline_run_batch(ldb_broker *b)
+/* Receive up to batch_max waiting messages into items. Returns how many. */
+static size_t recv_batch(ldb_broker *b, item *items)
 {
     unsigned max = b->cfg->batch_max;
-    item *items = calloc(max, sizeof *items);
-    if (!items) {
-        ldb_error("out of memory for a batch of %u", max);
-        return;
-    }
     size_t n = 0;
     while (n < max && recv_item(b, &items[n]) == 0)
         n++;
     if (n < max)
         item_clear(&items[n]); /* the failed receive's messages */
-    struct job j = {b, items};
+    return n;
+}
+
+/* Batches handled back to back before the main loop looks at ZAP requests,
+ * the tick and the sessions again. */
+#define RUN_BATCHES 8
+
+void ldb_pipeline_run_batch(ldb_broker *b)
+{
+    unsigned max = b->cfg->batch_max;
+    item *cur = calloc(max, sizeof *cur), *next = calloc(max, sizeof *next);
+    if (!cur || !next) {
+        ldb_error("out of memory for a batch of %u", max);
+        free(cur);
+        free(next);
+        return;
+    }
+    size_t n = recv_batch(b, cur);
+    struct job j = {b, cur};
     ldb_pool_run(b->pool, n, precheck_job, &j);
-    store_batch(b, items, n);
-    plan_answers(b, items, n);
-    ldb_pool_run(b->pool, n, seal_job, &j);
-    for (size_t i = 0; i < n; i++)
-        answer(b, items, i);
-    for (size_t i = 0; i < n; i++)
-        item_clear(&items[i]);
-    free(items);
+    for (int round = 1; n; round++) {
+        /* While this batch commits (the fsync leaves the cores idle), the
+         * pool checks the messages that arrived meanwhile. */
+        size_t n_next = round < RUN_BATCHES ? recv_batch(b, next) : 0;
+        struct job jn = {b, next};
+        ldb_pool_start(b->pool, n_next, precheck_job, &jn);
+        store_batch(b, cur, n);
+        ldb_pool_wait(b->pool);
+        plan_answers(b, cur, n);
+        j.items = cur;
+        ldb_pool_run(b->pool, n, seal_job, &j);
+        for (size_t i = 0; i < n; i++)
+            answer(b, cur, i);
+        for (size_t i = 0; i < n; i++)
+            item_clear(&cur[i]);
+        if (n_next)
+            ldb_sessions_pump(b); /* deliveries go out between batches too */
+        item *t = cur;
+        cur = next;
+        next = t;
+        n = n_next;
+    }
+    free(cur);
+    free(next);
 }

@@ -31,6 +31,11 @@ struct ldb_pool {
     size_t n;
     atomic_uint_fast64_t next; /* gen << 32 | next index */
     atomic_size_t n_done;      /* indexes of the current job done */
+    /* The caller's view of the job it started (caller's thread only). */
+    void (*cur_fn)(void *ctx, size_t i);
+    void *cur_ctx;
+    size_t cur_n;
+    uint32_t cur_gen; /* 0: the workers were not asked */
 };
 
 /* Claim and run indexes of job gen until none are left. */
@@ -127,13 +132,14 @@ unsigned ldb_pool_threads(const ldb_pool *p)
     return p ? p->n_workers + 1 : 1;
 }
 
-void ldb_pool_run(ldb_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
+void ldb_pool_start(ldb_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
 {
-    if (!p || !p->n_workers || n < 2 || n > UINT32_MAX) {
-        for (size_t i = 0; i < n; i++)
-            fn(ctx, i);
-        return;
-    }
+    p->cur_fn = fn;
+    p->cur_ctx = ctx;
+    p->cur_n = n;
+    p->cur_gen = 0;
+    if (!p->n_workers || n < 1 || n > UINT32_MAX)
+        return; /* the caller does it all in ldb_pool_wait */
     pthread_mutex_lock(&p->mu);
     uint32_t gen = ++p->gen;
     if (gen == 0)
@@ -145,9 +151,32 @@ void ldb_pool_run(ldb_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *
     atomic_store(&p->next, (uint_fast64_t)gen << 32);
     pthread_cond_broadcast(&p->start);
     pthread_mutex_unlock(&p->mu);
-    work(p, gen, fn, ctx, n);
-    pthread_mutex_lock(&p->mu);
-    while (atomic_load(&p->n_done) < n)
-        pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
+    p->cur_gen = gen;
+}
+
+void ldb_pool_wait(ldb_pool *p)
+{
+    size_t n = p->cur_n;
+    if (!p->cur_gen) {
+        for (size_t i = 0; i < n; i++)
+            p->cur_fn(p->cur_ctx, i);
+    } else {
+        work(p, p->cur_gen, p->cur_fn, p->cur_ctx, n);
+        pthread_mutex_lock(&p->mu);
+        while (atomic_load(&p->n_done) < n)
+            pthread_cond_wait(&p->done, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+    }
+    p->cur_n = 0;
+}
+
+void ldb_pool_run(ldb_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
+{
+    if (!p || !p->n_workers || n < 2 || n > UINT32_MAX) {
+        for (size_t i = 0; i < n; i++)
+            fn(ctx, i);
+        return;
+    }
+    ldb_pool_start(p, n, fn, ctx);
+    ldb_pool_wait(p);
 }

@@ -21,5 +21,12 @@ unsigned ldb_pool_threads(const ldb_pool *p);
  * index i owns, or read shared data nobody writes meanwhile. Not reentrant:
  * one run at a time, from one thread. */
 void ldb_pool_run(ldb_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
+/* ldb_pool_run in two halves: start hands the job to the workers and returns
+ * at once, so the caller can do other work meanwhile (anything but another
+ * run of this pool); wait takes part in what is left and returns when every
+ * index is done. Each start needs its wait. Without workers the whole job
+ * runs in wait. p must not be NULL. */
+void ldb_pool_start(ldb_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
+void ldb_pool_wait(ldb_pool *p);
 
 #endif

@@ -53,10 +53,42 @@ static void test_every_index_once(void **state)
     run_and_check(NULL, 5); /* no pool: runs on the caller */
 }
 
+/* start + wait: the workers run the job while the caller does something
+ * else; wait returns with every index done once. Without workers nothing
+ * runs before wait. Runs alternate with started jobs. */
+static void test_start_then_wait(void **state)
+{
+    (void)state;
+    unsigned threads[] = {1, 2, 4};
+    for (size_t t = 0; t < sizeof threads / sizeof *threads; t++) {
+        ldb_pool *p;
+        assert_int_equal(ldb_pool_new(threads[t], &p), LD_OK);
+        for (int round = 0; round < 300; round++) {
+            size_t n = (size_t)(round % 41);
+            struct job j = {calloc(n + 1, sizeof *j.hits), calloc(n + 1, sizeof *j.out)};
+            ldb_pool_start(p, n, square, &j);
+            if (threads[t] == 1)
+                for (size_t i = 0; i < n; i++)
+                    assert_int_equal(j.hits[i], 0);
+            run_and_check(NULL, 3); /* the caller's own work meanwhile */
+            ldb_pool_wait(p);
+            for (size_t i = 0; i < n; i++) {
+                assert_int_equal(j.hits[i], 1);
+                assert_int_equal(j.out[i], (uint64_t)i * i);
+            }
+            free(j.hits);
+            free(j.out);
+            run_and_check(p, n);
+        }
+        ldb_pool_destroy(&p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_index_once),
+        cmocka_unit_test(test_start_then_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
