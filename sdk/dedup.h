@@ -3,8 +3,9 @@
  * A ring of the last LD_DEDUP_WINDOW envelope ids, each with the delivery id
  * that brought it and a token shared with the ld_delivery handed to the
  * application, saying whether the application still holds it, acknowledged
- * it, or destroyed it without acknowledging. Lookups are linear in the
- * window; that costs microseconds per delivery.
+ * it, or destroyed it without acknowledging. An open-addressing index
+ * (linear probing, twice the window) finds an id in a few probes; envelope
+ * ids are BLAKE2b output, so their first bytes serve as the hash.
  */
 #ifndef LDC_DEDUP_H
 #define LDC_DEDUP_H
@@ -38,8 +39,11 @@ typedef struct ldc_dedup_entry {
     ldc_token *token; /* a reference, or NULL */
 } ldc_dedup_entry;
 
+#define LDC_DEDUP_SLOTS (2 * LD_DEDUP_WINDOW) /* a power of two */
+
 typedef struct ldc_dedup {
     ldc_dedup_entry *ring; /* LD_DEDUP_WINDOW entries, malloc'd */
+    uint32_t *slots;       /* LDC_DEDUP_SLOTS: ring index + 1, 0 empty */
     size_t count;          /* used entries, <= LD_DEDUP_WINDOW */
     size_t next;           /* slot the next insert overwrites */
 } ldc_dedup;
@@ -50,8 +54,9 @@ int ldc_dedup_init(ldc_dedup *d);
 void ldc_dedup_fini(ldc_dedup *d);
 /* The entry for id, or NULL. Borrowed until the next insert. */
 ldc_dedup_entry *ldc_dedup_find(ldc_dedup *d, const uint8_t id[LD_ENVELOPE_ID_BYTES]);
-/* Remember id (evicting the oldest when full); takes a new reference to
- * token (may be NULL). Returns the new entry. */
+/* Remember id, which must not be in the window (ldc_dedup_find first),
+ * evicting the oldest when full; takes a new reference to token (may be
+ * NULL). Returns the new entry. */
 ldc_dedup_entry *ldc_dedup_insert(ldc_dedup *d, const uint8_t id[LD_ENVELOPE_ID_BYTES],
                                   uint64_t delivery_id, ldc_token *token);
 

@@ -101,6 +101,43 @@ static void test_dedup(void **state)
     ldc_dedup_fini(&d);
 }
 
+/* The index agrees with a plain search of the last LD_DEDUP_WINDOW ids, for
+ * random ids and for ids that all hash to a few slots near the end of the
+ * table (long runs that wrap around), through many evictions. */
+static void test_dedup_index(void **state)
+{
+    (void)state;
+    enum { N = 3 * LD_DEDUP_WINDOW };
+    uint8_t(*ids)[LD_ENVELOPE_ID_BYTES] = calloc(N, LD_ENVELOPE_ID_BYTES);
+    assert_non_null(ids);
+    for (int kind = 0; kind < 2; kind++) {
+        ldc_dedup d;
+        assert_int_equal(ldc_dedup_init(&d), LD_OK);
+        randombytes_buf(ids, (size_t)N * LD_ENVELOPE_ID_BYTES);
+        for (int i = 0; i < N; i++) {
+            if (kind == 1) { /* home: one of the last 3 slots */
+                uint64_t h = LDC_DEDUP_SLOTS - 1 - (uint64_t)(i % 3);
+                memcpy(ids[i], &h, sizeof h);
+            }
+            assert_null(ldc_dedup_find(&d, ids[i]));
+            ldc_dedup_insert(&d, ids[i], (uint64_t)i, NULL);
+            if (i % 97 == 0 || i == N - 1) {
+                for (int k = 0; k <= i; k++) {
+                    ldc_dedup_entry *e = ldc_dedup_find(&d, ids[k]);
+                    if (k > i - LD_DEDUP_WINDOW) {
+                        assert_non_null(e);
+                        assert_int_equal(e->delivery_id, k);
+                    } else {
+                        assert_null(e);
+                    }
+                }
+            }
+        }
+        ldc_dedup_fini(&d);
+    }
+    free(ids);
+}
+
 /* ---- keys and envelopes for the scenarios -------------------------------- */
 
 static char tmpdir[64];
@@ -683,13 +720,10 @@ static void test_session(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_duration),
-        cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_dedup),
-        cmocka_unit_test(test_delivery_check),
-        cmocka_unit_test(test_client_new_errors),
-        cmocka_unit_test(test_connect_timeout),
-        cmocka_unit_test(test_session),
+        cmocka_unit_test(test_duration),        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_dedup),           cmocka_unit_test(test_dedup_index),
+        cmocka_unit_test(test_delivery_check),  cmocka_unit_test(test_client_new_errors),
+        cmocka_unit_test(test_connect_timeout), cmocka_unit_test(test_session),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
