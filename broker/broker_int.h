@@ -14,8 +14,12 @@
 #include "pool.h"
 
 #define LDB_ROUTING_ID_MAX 255
-/* Deliveries sent to one session and not yet acknowledged, at most. */
-#define LDB_DELIVERY_WINDOW 256
+/* Deliveries sent to one session and not yet acknowledged, at most, and
+ * their envelopes' bytes at most (one delivery is always allowed). The
+ * window covers the time a DeliveryAck waits behind a busy broker's
+ * batches; the bytes bound what a recipient that never reads costs. */
+#define LDB_DELIVERY_WINDOW 2048
+#define LDB_DELIVERY_WINDOW_BYTES (8u * 1024 * 1024)
 #define LDB_MAX_RECIPIENTS 1024
 
 /* Receiving connections of one principal kept at most; the oldest goes first. */
@@ -48,11 +52,12 @@ typedef struct ldb_session {
     char principal[LDK_ID_MAX + 1];
     uint8_t rid[LDB_ROUTING_ID_MAX];
     size_t rid_len;
-    uint64_t order;    /* Hello order: higher is newer */
-    int primary;       /* deliveries go to this session */
-    uint64_t cursor;   /* highest delivery id sent in this session */
-    unsigned inflight; /* sent, not yet acknowledged */
-    int more;          /* the mailbox may hold entries past cursor */
+    uint64_t order;        /* Hello order: higher is newer */
+    int primary;           /* deliveries go to this session */
+    uint64_t cursor;       /* highest delivery id sent in this session */
+    unsigned inflight;     /* sent, not yet acknowledged */
+    size_t inflight_bytes; /* their envelopes' bytes */
+    int more;              /* the mailbox may hold entries past cursor */
 } ldb_session;
 
 struct ldb_broker {

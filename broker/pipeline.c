@@ -280,14 +280,17 @@ static int apply(ldb_broker *b, MDB_txn *txn, item *it, int64_t *clock)
         }
         Liandong__V1__DeliveryAck *a = it->body->delivery_ack;
         for (size_t i = 0; i < a->n_delivery_ids; i++) {
-            rc = ldb_store_mailbox_ack(b->store, txn, h->sender, a->delivery_ids[i]);
+            size_t len;
+            rc = ldb_store_mailbox_ack(b->store, txn, h->sender, a->delivery_ids[i], &len);
             if (rc == LD_ERR_NOT_FOUND)
                 continue; /* acknowledged before: harmless */
             if (rc != LD_OK)
                 return rc;
             ldb_session *s = ldb_session_by_rid(b, zmq_msg_data(&it->rid), zmq_msg_size(&it->rid));
-            if (s && s->inflight)
+            if (s && s->inflight) {
                 s->inflight--;
+                s->inflight_bytes -= len < s->inflight_bytes ? len : s->inflight_bytes;
+            }
         }
         return run_plugins(b, txn, it, *clock, 1);
     }

@@ -59,6 +59,7 @@ static void start_primary(ldb_session *s)
     s->primary = 1;
     s->cursor = 0;
     s->inflight = 0;
+    s->inflight_bytes = 0;
     s->more = 1;
 }
 
@@ -139,19 +140,28 @@ struct pump_ctx {
     MDB_txn *txn;
     push *v;
     size_t n;
-    size_t *chunks; /* the first entry of each frame */
+    size_t bytes_room; /* envelope bytes the session may still take */
+    int full;          /* the scan stopped at bytes_room */
+    size_t *chunks;    /* the first entry of each frame */
     size_t n_chunks;
 };
 
 static int collect_one(void *vctx, uint64_t delivery_id, const ldw_envelope_id *id)
 {
     struct pump_ctx *c = vctx;
-    push *p = &c->v[c->n++];
+    push *p = &c->v[c->n];
     memset(p, 0, sizeof *p);
     p->delivery_id = delivery_id;
     p->id = *id;
     if (ldb_store_message_get(c->b->store, c->txn, id, &p->env, &p->len, &p->at) != LD_OK)
         p->env = NULL;
+    if (p->env && p->len > c->bytes_room && (c->n || c->bytes_room < LDB_DELIVERY_WINDOW_BYTES)) {
+        c->full = 1; /* next time; alone, even a larger one goes */
+        return 1;
+    }
+    if (p->env)
+        c->bytes_room -= p->len < c->bytes_room ? p->len : c->bytes_room;
+    c->n++;
     return 0;
 }
 
@@ -241,10 +251,19 @@ static void plan_chunks(struct pump_ctx *c, unsigned protocol)
 static int pump(ldb_broker *b, ldb_session *s)
 {
     unsigned room = LDB_DELIVERY_WINDOW - s->inflight;
+    if (s->inflight_bytes >= LDB_DELIVERY_WINDOW_BYTES)
+        return 0;
     MDB_txn *txn;
     if (ldb_store_begin(b->store, NULL, 1, &txn) != LD_OK)
         return 0;
-    struct pump_ctx c = {b, txn, calloc(room, sizeof(push)), 0, calloc(room, sizeof(size_t)), 0};
+    struct pump_ctx c = {b,
+                         txn,
+                         calloc(room, sizeof(push)),
+                         0,
+                         LDB_DELIVERY_WINDOW_BYTES - s->inflight_bytes,
+                         0,
+                         calloc(room, sizeof(size_t)),
+                         0};
     if (!c.v || !c.chunks) {
         free(c.v);
         free(c.chunks);
@@ -277,6 +296,8 @@ static int pump(ldb_broker *b, ldb_session *s)
         unsigned k = (unsigned)(p->chunk_end - i);
         s->cursor = c.v[p->chunk_end - 1].delivery_id;
         s->inflight += k;
+        for (size_t e = i; e < p->chunk_end; e++)
+            s->inflight_bytes += c.v[e].len;
         sent += k;
         i = p->chunk_end;
     }
@@ -292,7 +313,7 @@ static int pump(ldb_broker *b, ldb_session *s)
         ldb_info("session %s: connection gone", s->principal);
         return 1;
     }
-    if (stop_err == 0 && rc == LD_OK && c.n < room)
+    if (stop_err == 0 && rc == LD_OK && c.n < room && !c.full)
         s->more = 0; /* scanned to the end of the mailbox */
     return 0;
 }

@@ -275,7 +275,7 @@ int ldb_store_message_get(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id,
     return LD_OK;
 }
 
-static int message_unref(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id)
+static int message_unref(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, size_t *env_len)
 {
     MDB_val k = {LDW_ENVELOPE_ID_BYTES, (void *)id->bytes}, v;
     int rc = mdb_get(txn, s->messages, &k, &v);
@@ -283,6 +283,9 @@ static int message_unref(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id)
         return LD_OK;
     if (rc)
         return map_rc(rc, "read message");
+    if (v.mv_size < MSG_HDR)
+        return map_rc(MDB_CORRUPTED, "read message");
+    *env_len = v.mv_size - MSG_HDR;
     const uint8_t *p = v.mv_data;
     uint32_t refs =
         (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -357,8 +360,12 @@ int ldb_store_mailbox_put(ldb_store *s, MDB_txn *txn, const char *recipient,
     return LD_OK;
 }
 
-int ldb_store_mailbox_ack(ldb_store *s, MDB_txn *txn, const char *recipient, uint64_t delivery_id)
+int ldb_store_mailbox_ack(ldb_store *s, MDB_txn *txn, const char *recipient, uint64_t delivery_id,
+                          size_t *len)
 {
+    size_t env_len = 0;
+    if (len)
+        *len = 0;
     uint8_t kb[LDB_MAILBOX_KEY_MAX];
     MDB_val k = {mailbox_key(kb, recipient, delivery_id), kb}, v;
     int rc = mdb_get(txn, s->mailbox, &k, &v);
@@ -371,7 +378,10 @@ int ldb_store_mailbox_ack(ldb_store *s, MDB_txn *txn, const char *recipient, uin
     rc = mdb_del(txn, s->mailbox, &k, NULL);
     if (rc)
         return map_rc(rc, "delete mailbox entry");
-    return message_unref(s, txn, &id);
+    rc = message_unref(s, txn, &id, &env_len);
+    if (rc == LD_OK && len)
+        *len = env_len;
+    return rc;
 }
 
 int ldb_store_mailbox_scan(ldb_store *s, MDB_txn *txn, const char *recipient, uint64_t after,

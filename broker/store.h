@@ -73,8 +73,10 @@ int ldb_store_message_get(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id,
 int ldb_store_mailbox_put(ldb_store *s, MDB_txn *txn, const char *recipient,
                           const ldw_envelope_id *id, uint64_t *delivery_id);
 /* Remove one entry (and the message when no mailbox refers to it any more).
- * LD_ERR_NOT_FOUND if there is no such entry (already acknowledged). */
-int ldb_store_mailbox_ack(ldb_store *s, MDB_txn *txn, const char *recipient, uint64_t delivery_id);
+ * LD_ERR_NOT_FOUND if there is no such entry (already acknowledged).
+ * *len (if not NULL) gets the envelope's length, 0 if it was missing. */
+int ldb_store_mailbox_ack(ldb_store *s, MDB_txn *txn, const char *recipient, uint64_t delivery_id,
+                          size_t *len);
 /* Call fn for up to limit entries with delivery id > after, in order.
  * fn returns 0 to go on, non-zero to stop. */
 typedef int (*ldb_mailbox_fn)(void *ctx, uint64_t delivery_id, const ldw_envelope_id *id);

@@ -757,6 +757,61 @@ static void batches(fixture *f, unsigned protocol)
     th_raw_close(&b);
 }
 
+/* The delivery window also counts bytes: a recipient that reads but does
+ * not acknowledge gets envelopes up to 8 MiB in flight, then nothing until
+ * it acknowledges; each DeliveryAck makes room for what fits again. */
+static void test_delivery_window_bytes(void **state)
+{
+    fixture *f = *state;
+    enum { N = 30, PAYLOAD = 500000 };
+    th_broker_start(&f->env, NULL);
+    th_raw a, b;
+    th_raw_connect(&a, &f->env, f->gxj, f->gxj);
+    th_raw_connect(&b, &f->env, f->fgw, f->fgw);
+    th_body_free(th_raw_hello_send_only(&a));
+    th_body_free(th_raw_hello(&b));
+    uint8_t *payload = calloc(1, PAYLOAD);
+    assert_non_null(payload);
+    size_t env_len = 0;
+    for (int i = 0; i < N; i++) {
+        Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
+        Liandong__V1__Direct d = LIANDONG__V1__DIRECT__INIT;
+        char *to[] = {FGW};
+        d.n_to = 1;
+        d.to = to;
+        d.text = "附件";
+        d.payload.data = payload;
+        d.payload.len = PAYLOAD;
+        body.msg_case = LIANDONG__V1__BODY__MSG_DIRECT;
+        body.direct = &d;
+        ldw_envelope_id id;
+        uint8_t *bytes;
+        th_raw_send_body(&a, f->gxj, GXJ, ++a.seq, ldw_now_ms(), &body, &id, &bytes, &env_len);
+        free(bytes);
+        expect_ack(&a, &id, 0);
+    }
+    free(payload);
+    const size_t fit = (8u * 1024 * 1024) / env_len; /* all envelopes have one length */
+    uint64_t ids[N];
+    size_t got = 0;
+    for (Liandong__V1__Body *r; (r = th_raw_recv(&b, 1000)) != NULL; th_body_free(r)) {
+        assert_int_equal(r->msg_case, LIANDONG__V1__BODY__MSG_DELIVERY);
+        assert_true(got < N);
+        ids[got++] = r->delivery->delivery_id;
+    }
+    assert_int_equal(got, fit);
+    /* Acknowledging one makes room for exactly one more. */
+    th_raw_delivery_ack(&b, ids[0]);
+    Liandong__V1__Body *r = th_raw_recv(&b, 3000);
+    assert_non_null(r);
+    assert_int_equal(r->msg_case, LIANDONG__V1__BODY__MSG_DELIVERY);
+    assert_true(r->delivery->delivery_id > ids[got - 1]);
+    th_body_free(r);
+    expect_silence(&b, 500);
+    th_raw_close(&a);
+    th_raw_close(&b);
+}
+
 static void test_protocol2_batches(void **state)
 {
     batches(*state, 2);
@@ -783,6 +838,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dedup_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_several_connections_of_one_principal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_protocol2_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delivery_window_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_protocol1_one_per_frame, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
