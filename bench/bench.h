@@ -96,9 +96,10 @@ typedef struct relay_result {
 void bench_relay(const bench_opts *o, const double *rates, int n_rates, relay_result *r);
 
 typedef struct e2e_result {
-    double msgs_per_s;    /* with o->window in flight per client */
-    double ack_us[3];     /* at saturation */
-    double w1_msgs_per_s; /* each client waiting for its Ack (window 1), as the peers */
+    double msgs_per_s;      /* with o->window in flight per client */
+    double ack_us[3];       /* at saturation */
+    double delivered_per_s; /* of those, delivered to the recipient during the phase */
+    double w1_msgs_per_s;   /* each client waiting for its Ack (window 1), as the peers */
     double w1_ack_us[3];
     lat_result lat[2];
     long rss_start_kib, rss_100k_kib, rss_1m_kib, rss_idle100_kib;

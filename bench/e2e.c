@@ -208,6 +208,7 @@ void bench_e2e(const bench_opts *o, const double *rates, int n_rates, e2e_result
     load_run(s, &sat);
     total += sat.sent;
     r->msgs_per_s = (double)sat.sent / sat.elapsed_s;
+    r->delivered_per_s = (double)atomic_load(&x->sink.delivered[1]) / sat.elapsed_s;
     pct3(&sat.ack, r->ack_us);
     if (sat.failed)
         bench_note(o, "e2e: %lu sends failed", sat.failed);

@@ -279,11 +279,13 @@ int main(int argc, char **argv)
                    k ? "," : "", rr.lat[k].rate, rr.lat[k].achieved, rr.lat[k].ack_us[0],
                    rr.lat[k].ack_us[1], rr.lat[k].ack_us[2], rr.lat[k].deliv_us[0],
                    rr.lat[k].deliv_us[1], rr.lat[k].deliv_us[2]);
-        printf("]},\n \"liandong\":{\"msgs_per_s\":%.0f,\"saturation_ack_us\":[%.0f,%.0f,%.0f],"
+        printf("]},\n \"liandong\":{\"msgs_per_s\":%.0f,\"delivered_per_s\":%.0f,"
+               "\"saturation_ack_us\":[%.0f,%.0f,%.0f],"
                "\"window_1\":{\"msgs_per_s\":%.0f,\"saturation_ack_us\":[%.0f,%.0f,%.0f]},"
                "\"plugin\":%s,\"rates\":[",
-               er.msgs_per_s, er.ack_us[0], er.ack_us[1], er.ack_us[2], er.w1_msgs_per_s,
-               er.w1_ack_us[0], er.w1_ack_us[1], er.w1_ack_us[2], o.plugin ? "\"plans\"" : "null");
+               er.msgs_per_s, er.delivered_per_s, er.ack_us[0], er.ack_us[1], er.ack_us[2],
+               er.w1_msgs_per_s, er.w1_ack_us[0], er.w1_ack_us[1], er.w1_ack_us[2],
+               o.plugin ? "\"plans\"" : "null");
         for (int k = 0; k < 2; k++)
             printf("%s{\"rate\":%.0f,\"achieved\":%.0f,\"reached\":%s,\"ack_us\":[%.0f,%.0f,%.0f],"
                    "\"delivery_us\":[%.0f,%.0f,%.0f]}",
@@ -337,6 +339,7 @@ int main(int argc, char **argv)
                "flight per client)\n",
                o.plugin ? ", plans plugin" : "", o.window);
         printf("    throughput, msg/s %25s %12.0f\n", "", er.msgs_per_s);
+        printf("    of those delivered during the phase, msg/s %12.0f\n", er.delivered_per_s);
         printf("    at saturation: ack p50/p99/p99.9 %6.0f/%6.0f/%6.0f us\n", er.ack_us[0],
                er.ack_us[1], er.ack_us[2]);
         if (o.window > 1)
