@@ -62,10 +62,10 @@ int ldb_emit(ldb_broker *b, MDB_txn *txn, const char *recipient, const void *bod
     if (rc != LD_OK)
         return rc;
     int64_t now = ldb_clock_now(b);
-    rc = ldb_store_message_put(b->store, txn, &id, env, len, 1, now);
-    uint64_t did;
+    uint64_t no, did;
+    rc = ldb_store_message_put(b->store, txn, env, len, 1, now, &no);
     if (rc == LD_OK)
-        rc = ldb_store_mailbox_put(b->store, txn, recipient, &id, &did);
+        rc = ldb_store_mailbox_put(b->store, txn, recipient, no, &id, &did);
     if (rc == LD_OK) {
         /* Plugins see (and may log) every envelope the broker stored. */
         struct ld_plugin_txn t = {txn, b, 1, 0};
@@ -111,7 +111,6 @@ void ldb_tick(ldb_broker *b, int force)
 
 void ldb_prune_dedup(ldb_broker *b)
 {
-    static const uint8_t zero[LDW_ENVELOPE_ID_BYTES];
     int64_t wall = ldw_now_ms(), clock = ldb_clock_now(b);
     /* Due by the wall clock, or at once when the (simulated) clock moved. */
     if (!b->cfg->dedup_days || (wall < b->next_prune_ms && clock == b->pruned_clock_ms))
@@ -122,20 +121,20 @@ void ldb_prune_dedup(ldb_broker *b)
     size_t removed = 0;
     int rc = ldb_store_begin(b->store, NULL, 0, &txn);
     if (rc == LD_OK) {
-        rc = ldb_store_dedup_prune(b->store, txn, before, PRUNE_STEP, b->prune_cursor, &removed);
+        rc = ldb_store_dedup_prune(b->store, txn, before, PRUNE_STEP, &b->prune_cursor, &removed);
         if (rc == LD_OK && removed)
             rc = ldb_store_commit(txn);
         else
             mdb_txn_abort(txn);
     }
     if (rc != LD_OK) {
-        memset(b->prune_cursor, 0, sizeof b->prune_cursor);
+        b->prune_cursor.len = 0;
         ldb_warn("dedup pruning failed (%s); tried again later", ld_strerror(rc));
     } else if (removed) {
         ldb_debug("forgot %zu accepted envelope ids older than %u days", removed,
                   b->cfg->dedup_days);
     }
-    int done = memcmp(b->prune_cursor, zero, sizeof zero) == 0;
+    int done = b->prune_cursor.len == 0;
     b->next_prune_ms = wall + (done || rc != LD_OK ? PRUNE_IDLE_MS : PRUNE_BUSY_MS);
 }
 

@@ -74,11 +74,11 @@ struct ldb_broker {
     size_t n_sessions, cap_sessions;
     uint64_t session_order;
     ldb_plugins *plugins;
-    int64_t next_tick_ms;                        /* monotonic-ish wall time of the next tick */
-    int64_t ticked_clock_ms;                     /* business clock at the last tick */
-    int64_t next_prune_ms;                       /* wall time of the next dedup pruning step */
-    int64_t pruned_clock_ms;                     /* business clock at the last step */
-    uint8_t prune_cursor[LDW_ENVELOPE_ID_BYTES]; /* where it goes on */
+    int64_t next_tick_ms;          /* monotonic-ish wall time of the next tick */
+    int64_t ticked_clock_ms;       /* business clock at the last tick */
+    int64_t next_prune_ms;         /* wall time of the next dedup pruning step */
+    int64_t pruned_clock_ms;       /* business clock at the last step */
+    ldb_dedup_cursor prune_cursor; /* where it goes on */
     char endpoint[256];
     /* Verifies envelopes and seals answers and deliveries in parallel. The
      * workers only read the roster, the config and the broker key, and

@@ -184,11 +184,12 @@ static int deliver(ldb_broker *b, MDB_txn *txn, item *it, char **to, size_t n_to
             to[n++] = to[i];
     if (!n)
         return LD_OK;
-    int rc = ldb_store_message_put(b->store, txn, &it->o.id, zmq_msg_data(&it->data),
-                                   zmq_msg_size(&it->data), (uint32_t)n, now);
+    uint64_t no;
+    int rc = ldb_store_message_put(b->store, txn, zmq_msg_data(&it->data), zmq_msg_size(&it->data),
+                                   (uint32_t)n, now, &no);
     for (size_t i = 0; i < n && rc == LD_OK; i++) {
         uint64_t did;
-        rc = ldb_store_mailbox_put(b->store, txn, to[i], &it->o.id, &did);
+        rc = ldb_store_mailbox_put(b->store, txn, to[i], no, &it->o.id, &did);
         if (rc == LD_OK) {
             ldb_session *s = ldb_session_primary(b, to[i]);
             if (s)
@@ -295,8 +296,7 @@ static int apply(ldb_broker *b, MDB_txn *txn, item *it, int64_t *clock)
         return run_plugins(b, txn, it, *clock, 1);
     }
 
-    uint64_t seen;
-    rc = ldb_store_dedup_get(b->store, txn, &it->o.id, &seen);
+    rc = ldb_store_dedup_get(b->store, txn, h->sender, h->seq, &it->o.id);
     if (rc == LD_OK) {
         it->duplicate = 1;
         it->clock_ms = *clock;
@@ -355,7 +355,7 @@ static int apply(ldb_broker *b, MDB_txn *txn, item *it, int64_t *clock)
         return rc;
     rc = store_effects(b, txn, it, *clock);
     if (rc == LD_OK)
-        rc = ldb_store_dedup_put(b->store, txn, &it->o.id, h->seq, *clock);
+        rc = ldb_store_dedup_put(b->store, txn, h->sender, h->seq, &it->o.id, *clock);
     if (rc == LD_OK)
         rc = ldb_store_seq_put(b->store, txn, h->sender, h->seq);
     it->clock_ms = *clock;

@@ -126,6 +126,7 @@ ldb_session *ldb_session_hello(ldb_broker *b, const char *principal, const uint8
 /* One mailbox entry to push: read on the main thread, sealed on the pool. */
 typedef struct push {
     uint64_t delivery_id;
+    uint64_t no; /* message number */
     ldw_envelope_id id;
     const uint8_t *env; /* in the read transaction's map; NULL: message missing */
     size_t len;
@@ -146,14 +147,15 @@ struct pump_ctx {
     size_t n_chunks;
 };
 
-static int collect_one(void *vctx, uint64_t delivery_id, const ldw_envelope_id *id)
+static int collect_one(void *vctx, uint64_t delivery_id, uint64_t no, const ldw_envelope_id *id)
 {
     struct pump_ctx *c = vctx;
     push *p = &c->v[c->n];
     memset(p, 0, sizeof *p);
     p->delivery_id = delivery_id;
+    p->no = no;
     p->id = *id;
-    if (ldb_store_message_get(c->b->store, c->txn, id, &p->env, &p->len, &p->at) != LD_OK)
+    if (ldb_store_message_get(c->b->store, c->txn, no, &p->env, &p->len, &p->at) != LD_OK)
         p->env = NULL;
     if (p->env && p->len > c->bytes_room && (c->n || c->bytes_room < LDB_DELIVERY_WINDOW_BYTES)) {
         c->full = 1; /* next time; alone, even a larger one goes */

@@ -48,6 +48,122 @@ static uint64_t rd_be64(const uint8_t *p)
     return v;
 }
 
+#define MSG_HDR 12 /* u32 refs, i64 stored_at */
+#define MBOX_VAL (8 + LDW_ENVELOPE_ID_BYTES)
+#define DEDUP_VAL (LDW_ENVELOPE_ID_BYTES + 8)
+
+static int counter_next(ldb_store *s, MDB_txn *txn, const char *name, uint64_t *out);
+
+/* Schema 1 -> 2, inside the opening transaction (all or nothing): messages
+ * get numbers in "msgs" (the envelope id -> number map kept in a scratch
+ * table meanwhile), mailbox entries point at the numbers in "mbox", and
+ * accepted envelope ids move to "dedup2" under their own key form (schema
+ * 1 did not keep the sender, so they cannot take the sender/seq form; they
+ * are looked up by id until pruned). The old tables are dropped. Returns
+ * an LMDB error code, and says what failed in err. */
+static int upgrade_v1(ldb_store *s, MDB_txn *txn, const char *dir, char *err, size_t errlen)
+{
+    MDB_dbi old_msg, old_mbox, old_dedup, ids;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    size_t n_msg = 0, n_mbox = 0, n_dedup = 0;
+    const char *what = "open the schema 1 tables";
+    int rc = mdb_dbi_open(txn, "messages", MDB_CREATE, &old_msg);
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, "mailbox", MDB_CREATE, &old_mbox);
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, "dedup", MDB_CREATE, &old_dedup);
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, "upgrade.ids", MDB_CREATE, &ids);
+    if (rc)
+        goto out;
+    what = "number the messages";
+    rc = mdb_cursor_open(txn, old_msg, &cur);
+    for (int g = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && g == 0;
+         g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        uint64_t no;
+        uint8_t nk[8];
+        if (counter_next(s, txn, "next_message", &no) != LD_OK) {
+            rc = MDB_PANIC; /* counter_next logged why */
+            break;
+        }
+        be64(nk, no);
+        MDB_val kn = {8, nk};
+        rc = mdb_put(txn, s->messages, &kn, &v, MDB_APPEND);
+        if (rc == 0)
+            rc = mdb_put(txn, ids, &k, &kn, 0);
+        n_msg++;
+    }
+    mdb_cursor_close(cur);
+    cur = NULL;
+    if (rc)
+        goto out;
+    what = "point the mailboxes at the numbers";
+    rc = mdb_cursor_open(txn, old_mbox, &cur);
+    for (int g = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && g == 0;
+         g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (v.mv_size != LDW_ENVELOPE_ID_BYTES) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        uint8_t nv[MBOX_VAL] = {0}; /* number 0: the message is missing */
+        MDB_val idv = v, no;
+        if (mdb_get(txn, ids, &idv, &no) == 0 && no.mv_size == 8)
+            memcpy(nv, no.mv_data, 8);
+        memcpy(nv + 8, v.mv_data, LDW_ENVELOPE_ID_BYTES);
+        MDB_val vn = {sizeof nv, nv};
+        rc = mdb_put(txn, s->mailbox, &k, &vn, MDB_APPEND);
+        n_mbox++;
+    }
+    mdb_cursor_close(cur);
+    cur = NULL;
+    if (rc)
+        goto out;
+    what = "move the accepted envelope ids";
+    rc = mdb_cursor_open(txn, old_dedup, &cur);
+    for (int g = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && g == 0;
+         g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != LDW_ENVELOPE_ID_BYTES || v.mv_size != 16) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        uint8_t nk[1 + LDW_ENVELOPE_ID_BYTES] = {0}, nv[DEDUP_VAL];
+        memcpy(nk + 1, k.mv_data, LDW_ENVELOPE_ID_BYTES);
+        memcpy(nv, k.mv_data, LDW_ENVELOPE_ID_BYTES);
+        memcpy(nv + LDW_ENVELOPE_ID_BYTES, (const uint8_t *)v.mv_data + 8, 8);
+        MDB_val kn = {sizeof nk, nk}, vn = {sizeof nv, nv};
+        rc = mdb_put(txn, s->dedup, &kn, &vn, MDB_APPEND);
+        n_dedup++;
+    }
+    mdb_cursor_close(cur);
+    cur = NULL;
+    if (rc)
+        goto out;
+    what = "drop the schema 1 tables";
+    rc = mdb_drop(txn, old_msg, 1);
+    if (rc == 0)
+        rc = mdb_drop(txn, old_mbox, 1);
+    if (rc == 0)
+        rc = mdb_drop(txn, old_dedup, 1);
+    if (rc == 0)
+        rc = mdb_drop(txn, ids, 1);
+    if (rc == 0) {
+        uint8_t buf[4] = {LDB_SCHEMA_VERSION & 0xff, 0, 0, 0};
+        MDB_val sk = {6, "schema"}, sv = {4, buf};
+        what = "record the schema version";
+        rc = mdb_put(txn, s->meta, &sk, &sv, 0);
+    }
+out:
+    if (rc)
+        snprintf(err, errlen, "%s: upgrading storage from schema 1 to %u: cannot %s: %s", dir,
+                 LDB_SCHEMA_VERSION, what, mdb_strerror(rc));
+    else
+        ldb_info("%s: storage upgraded from schema 1 to %u: %zu messages, %zu mailbox entries, "
+                 "%zu accepted envelope ids",
+                 dir, LDB_SCHEMA_VERSION, n_msg, n_mbox, n_dedup);
+    return rc;
+}
+
 int ldb_store_open(const char *dir, size_t map_size, ldb_store **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -81,11 +197,11 @@ int ldb_store_open(const char *dir, size_t map_size, ldb_store **out, char *err,
     if (rc == 0)
         rc = mdb_dbi_open(txn, "seq", MDB_CREATE, &s->seq);
     if (rc == 0)
-        rc = mdb_dbi_open(txn, "dedup", MDB_CREATE, &s->dedup);
+        rc = mdb_dbi_open(txn, "dedup2", MDB_CREATE, &s->dedup);
     if (rc == 0)
-        rc = mdb_dbi_open(txn, "messages", MDB_CREATE, &s->messages);
+        rc = mdb_dbi_open(txn, "msgs", MDB_CREATE, &s->messages);
     if (rc == 0)
-        rc = mdb_dbi_open(txn, "mailbox", MDB_CREATE, &s->mailbox);
+        rc = mdb_dbi_open(txn, "mbox", MDB_CREATE, &s->mailbox);
     if (rc == 0)
         rc = mdb_dbi_open(txn, "ledger", MDB_CREATE, &s->ledger);
     if (rc == 0)
@@ -107,7 +223,15 @@ int ldb_store_open(const char *dir, size_t map_size, ldb_store **out, char *err,
             ver = (uint32_t)rd_le64((const uint8_t[8]){
                 ((const uint8_t *)v.mv_data)[0], ((const uint8_t *)v.mv_data)[1],
                 ((const uint8_t *)v.mv_data)[2], ((const uint8_t *)v.mv_data)[3]});
-        if (ver != LDB_SCHEMA_VERSION) {
+        if (ver == 1) {
+            rc = upgrade_v1(s, txn, dir, err, errlen);
+            if (rc) {
+                mdb_txn_abort(txn);
+                mdb_env_close(s->env);
+                free(s);
+                return LD_ERR_STORAGE;
+            }
+        } else if (ver != LDB_SCHEMA_VERSION) {
             snprintf(err, errlen,
                      "%s: storage schema version %u is not the one this broker knows (%u); "
                      "use the matching broker version",
@@ -116,6 +240,19 @@ int ldb_store_open(const char *dir, size_t map_size, ldb_store **out, char *err,
             mdb_env_close(s->env);
             free(s);
             return LD_ERR_FORMAT;
+        }
+    }
+    if (rc == 0) {
+        /* Upgraded entries sort first (their key starts with NUL). */
+        MDB_cursor *cur;
+        MDB_val dk, dv;
+        rc = mdb_cursor_open(txn, s->dedup, &cur);
+        if (rc == 0) {
+            int g = mdb_cursor_get(cur, &dk, &dv, MDB_FIRST);
+            s->legacy_dedup = g == 0 && dk.mv_size && ((const uint8_t *)dk.mv_data)[0] == 0;
+            mdb_cursor_close(cur);
+            if (g && g != MDB_NOTFOUND)
+                rc = g;
         }
     }
     if (rc == 0)
@@ -185,40 +322,58 @@ int ldb_store_seq_put(ldb_store *s, MDB_txn *txn, const char *principal, uint64_
     return map_rc(mdb_put(txn, s->seq, &k, &v, 0), "write sequence");
 }
 
-int ldb_store_dedup_get(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, uint64_t *seq)
+static size_t dedup_key(uint8_t *buf, const char *sender, uint64_t seq)
 {
-    MDB_val k = {LDW_ENVELOPE_ID_BYTES, (void *)id->bytes}, v;
+    size_t n = strnlen(sender, LDB_DEDUP_KEY_MAX - 9);
+    memcpy(buf, sender, n);
+    buf[n] = 0;
+    be64(buf + n + 1, seq);
+    return n + 9;
+}
+
+int ldb_store_dedup_get(ldb_store *s, MDB_txn *txn, const char *sender, uint64_t seq,
+                        const ldw_envelope_id *id)
+{
+    uint8_t kb[LDB_DEDUP_KEY_MAX];
+    MDB_val k = {dedup_key(kb, sender, seq), kb}, v;
     int rc = mdb_get(txn, s->dedup, &k, &v);
-    if (rc == 0 && v.mv_size >= 8)
-        *seq = rd_le64(v.mv_data);
+    if (rc == 0)
+        return v.mv_size == DEDUP_VAL && memcmp(v.mv_data, id->bytes, LDW_ENVELOPE_ID_BYTES) == 0
+                   ? LD_OK
+                   : LD_ERR_NOT_FOUND; /* another envelope with that seq */
+    if (rc == MDB_NOTFOUND && s->legacy_dedup) {
+        uint8_t lk[1 + LDW_ENVELOPE_ID_BYTES] = {0};
+        memcpy(lk + 1, id->bytes, LDW_ENVELOPE_ID_BYTES);
+        MDB_val l = {sizeof lk, lk};
+        rc = mdb_get(txn, s->dedup, &l, &v);
+    }
     return map_rc(rc, "read dedup");
 }
 
-int ldb_store_dedup_put(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, uint64_t seq,
-                        int64_t at_ms)
+int ldb_store_dedup_put(ldb_store *s, MDB_txn *txn, const char *sender, uint64_t seq,
+                        const ldw_envelope_id *id, int64_t at_ms)
 {
-    uint8_t buf[16];
-    le64(buf, seq);
-    le64(buf + 8, (uint64_t)at_ms);
-    MDB_val k = {LDW_ENVELOPE_ID_BYTES, (void *)id->bytes}, v = {16, buf};
+    uint8_t kb[LDB_DEDUP_KEY_MAX], buf[DEDUP_VAL];
+    memcpy(buf, id->bytes, LDW_ENVELOPE_ID_BYTES);
+    le64(buf + LDW_ENVELOPE_ID_BYTES, (uint64_t)at_ms);
+    MDB_val k = {dedup_key(kb, sender, seq), kb}, v = {sizeof buf, buf};
     return map_rc(mdb_put(txn, s->dedup, &k, &v, 0), "write dedup");
 }
 
 int ldb_store_dedup_prune(ldb_store *s, MDB_txn *txn, int64_t before_ms, size_t max,
-                          uint8_t cursor[LDW_ENVELOPE_ID_BYTES], size_t *removed)
+                          ldb_dedup_cursor *cursor, size_t *removed)
 {
-    static const uint8_t zero[LDW_ENVELOPE_ID_BYTES];
     size_t n = 0, gone = 0;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, s->dedup, &cur);
     if (rc)
         return map_rc(rc, "open dedup cursor");
-    MDB_val k = {LDW_ENVELOPE_ID_BYTES, cursor}, v;
-    int at_start = memcmp(cursor, zero, sizeof zero) == 0;
-    rc = mdb_cursor_get(cur, &k, &v, at_start ? MDB_FIRST : MDB_SET_RANGE);
+    MDB_val k = {cursor->len, cursor->key}, v;
+    rc = mdb_cursor_get(cur, &k, &v, cursor->len ? MDB_SET_RANGE : MDB_FIRST);
     while (rc == 0 && n < max) {
         n++;
-        if (v.mv_size == 16 && (int64_t)rd_le64((const uint8_t *)v.mv_data + 8) < before_ms) {
+        if (v.mv_size == DEDUP_VAL &&
+            (int64_t)rd_le64((const uint8_t *)v.mv_data + LDW_ENVELOPE_ID_BYTES) < before_ms) {
             rc = mdb_cursor_del(cur, 0);
             if (rc)
                 break;
@@ -229,23 +384,28 @@ int ldb_store_dedup_prune(ldb_store *s, MDB_txn *txn, int64_t before_ms, size_t 
         }
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
-    if (rc == 0 && k.mv_size == LDW_ENVELOPE_ID_BYTES)
-        memcpy(cursor, k.mv_data, LDW_ENVELOPE_ID_BYTES); /* go on from here */
-    else if (rc == MDB_NOTFOUND || rc == EINVAL)
-        memset(cursor, 0, LDW_ENVELOPE_ID_BYTES); /* the end: next time from the start */
+    if (rc == 0 && k.mv_size <= sizeof cursor->key) {
+        memcpy(cursor->key, k.mv_data, k.mv_size); /* go on from here */
+        cursor->len = k.mv_size;
+    } else if (rc == MDB_NOTFOUND || rc == EINVAL) {
+        cursor->len = 0; /* the end: next time from the start */
+    }
     mdb_cursor_close(cur);
     if (removed)
         *removed = gone;
     return rc == 0 || rc == MDB_NOTFOUND || rc == EINVAL ? LD_OK : map_rc(rc, "prune dedup");
 }
 
-#define MSG_HDR 12 /* u32 refs, i64 stored_at */
-
-int ldb_store_message_put(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, const uint8_t *env,
-                          size_t len, uint32_t refs, int64_t at_ms)
+int ldb_store_message_put(ldb_store *s, MDB_txn *txn, const uint8_t *env, size_t len, uint32_t refs,
+                          int64_t at_ms, uint64_t *no)
 {
-    MDB_val k = {LDW_ENVELOPE_ID_BYTES, (void *)id->bytes}, v = {MSG_HDR + len, NULL};
-    int rc = mdb_put(txn, s->messages, &k, &v, MDB_RESERVE);
+    int rc = counter_next(s, txn, "next_message", no);
+    if (rc != LD_OK)
+        return rc;
+    uint8_t kb[8];
+    be64(kb, *no);
+    MDB_val k = {8, kb}, v = {MSG_HDR + len, NULL};
+    rc = mdb_put(txn, s->messages, &k, &v, MDB_RESERVE);
     if (rc)
         return map_rc(rc, "write message");
     uint8_t *p = v.mv_data;
@@ -258,10 +418,12 @@ int ldb_store_message_put(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id,
     return LD_OK;
 }
 
-int ldb_store_message_get(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id,
-                          const uint8_t **env, size_t *len, int64_t *at_ms)
+int ldb_store_message_get(ldb_store *s, MDB_txn *txn, uint64_t no, const uint8_t **env, size_t *len,
+                          int64_t *at_ms)
 {
-    MDB_val k = {LDW_ENVELOPE_ID_BYTES, (void *)id->bytes}, v;
+    uint8_t kb[8];
+    be64(kb, no);
+    MDB_val k = {8, kb}, v;
     int rc = mdb_get(txn, s->messages, &k, &v);
     if (rc)
         return map_rc(rc, "read message");
@@ -275,9 +437,11 @@ int ldb_store_message_get(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id,
     return LD_OK;
 }
 
-static int message_unref(ldb_store *s, MDB_txn *txn, const ldw_envelope_id *id, size_t *env_len)
+static int message_unref(ldb_store *s, MDB_txn *txn, uint64_t no, size_t *env_len)
 {
-    MDB_val k = {LDW_ENVELOPE_ID_BYTES, (void *)id->bytes}, v;
+    uint8_t kb[8];
+    be64(kb, no);
+    MDB_val k = {8, kb}, v;
     int rc = mdb_get(txn, s->messages, &k, &v);
     if (rc == MDB_NOTFOUND)
         return LD_OK;
@@ -343,7 +507,7 @@ int ldb_store_broker_seq_next(ldb_store *s, MDB_txn *txn, uint64_t *seq)
     return counter_next(s, txn, "broker_seq", seq);
 }
 
-int ldb_store_mailbox_put(ldb_store *s, MDB_txn *txn, const char *recipient,
+int ldb_store_mailbox_put(ldb_store *s, MDB_txn *txn, const char *recipient, uint64_t no,
                           const ldw_envelope_id *id, uint64_t *delivery_id)
 {
     uint64_t next;
@@ -352,7 +516,10 @@ int ldb_store_mailbox_put(ldb_store *s, MDB_txn *txn, const char *recipient,
         return rc;
     uint8_t kb[LDB_MAILBOX_KEY_MAX];
     MDB_val k = {mailbox_key(kb, recipient, next), kb};
-    MDB_val v = {LDW_ENVELOPE_ID_BYTES, (void *)id->bytes};
+    uint8_t vb[MBOX_VAL];
+    be64(vb, no);
+    memcpy(vb + 8, id->bytes, LDW_ENVELOPE_ID_BYTES);
+    MDB_val v = {sizeof vb, vb};
     rc = mdb_put(txn, s->mailbox, &k, &v, 0);
     if (rc)
         return map_rc(rc, "write mailbox");
@@ -371,14 +538,13 @@ int ldb_store_mailbox_ack(ldb_store *s, MDB_txn *txn, const char *recipient, uin
     int rc = mdb_get(txn, s->mailbox, &k, &v);
     if (rc)
         return map_rc(rc, "read mailbox");
-    if (v.mv_size != LDW_ENVELOPE_ID_BYTES)
+    if (v.mv_size != MBOX_VAL)
         return map_rc(MDB_CORRUPTED, "read mailbox");
-    ldw_envelope_id id;
-    memcpy(id.bytes, v.mv_data, LDW_ENVELOPE_ID_BYTES);
+    uint64_t no = rd_be64(v.mv_data);
     rc = mdb_del(txn, s->mailbox, &k, NULL);
     if (rc)
         return map_rc(rc, "delete mailbox entry");
-    rc = message_unref(s, txn, &id, &env_len);
+    rc = message_unref(s, txn, no, &env_len);
     if (rc == LD_OK && len)
         *len = env_len;
     return rc;
@@ -399,14 +565,14 @@ int ldb_store_mailbox_scan(ldb_store *s, MDB_txn *txn, const char *recipient, ui
     while (rc == 0 && n < limit) {
         if (k.mv_size != plen + 8 || memcmp(k.mv_data, kb, plen) != 0)
             break;
-        if (v.mv_size != LDW_ENVELOPE_ID_BYTES) {
+        if (v.mv_size != MBOX_VAL) {
             rc = MDB_CORRUPTED;
             break;
         }
         ldw_envelope_id id;
-        memcpy(id.bytes, v.mv_data, LDW_ENVELOPE_ID_BYTES);
+        memcpy(id.bytes, (const uint8_t *)v.mv_data + 8, LDW_ENVELOPE_ID_BYTES);
         n++;
-        if (fn(ctx, rd_be64((const uint8_t *)k.mv_data + plen), &id))
+        if (fn(ctx, rd_be64((const uint8_t *)k.mv_data + plen), rd_be64(v.mv_data), &id))
             break;
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
