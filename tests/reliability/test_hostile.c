@@ -31,7 +31,14 @@
 #define HEAP_BOUND_KIB(kib) (kib)
 #endif
 
+/* The well-behaved client's slowest Ack: ~50 ms in a normal build. Under
+ * AddressSanitizer the same run takes 2-3 s (the pipelining sender's 5,000
+ * envelopes), so there the bound only catches a broker that stops serving. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ACK_WITHIN_MS 10000
+#else
 #define ACK_WITHIN_MS 3000
+#endif
 
 static uint64_t now_ms(void)
 {
