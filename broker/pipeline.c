@@ -494,8 +494,8 @@ static enum answer_kind answer_kind(const item *it)
 
 /* Group the answers of the batch per protocol 2 connection (main thread, in
  * batch order, after the batch committed). A Hello records its connection's
- * protocol and ends the group before it, so answers never overtake its
- * HelloReply; an Ack carrying a reply (e.g. a ledger) goes alone. */
+ * protocol; it and an Ack carrying a reply (e.g. a ledger) go alone and end
+ * the group before them, so a connection's answers keep their order. */
 static void plan_answers(ldb_broker *b, item *items, size_t n)
 {
     size_t *open = malloc((n ? n : 1) * sizeof *open); /* leads of growing groups */
@@ -513,14 +513,16 @@ static void plan_answers(ldb_broker *b, item *items, size_t n)
             if (zmq_msg_size(&items[open[j]].rid) == rid_len &&
                 memcmp(zmq_msg_data(&items[open[j]].rid), rid, rid_len) == 0)
                 g = j;
-        if (k == ANSWER_HELLO) {
+        if (k == ANSWER_NONE)
+            continue;
+        if (k == ANSWER_HELLO)
             ldb_peer_hello(b, rid, rid_len, it->body->hello->protocol);
-            if (g < n_open)
+        if (k == ANSWER_HELLO || (k == ANSWER_ACK && it->verdict_p.reply_len)) {
+            if (g < n_open) /* goes alone, after what came before it */
                 open[g] = open[--n_open];
             continue;
         }
-        if (!open || k == ANSWER_NONE || (k == ANSWER_ACK && it->verdict_p.reply_len) ||
-            ldb_peer_protocol(b, rid, rid_len) < 2)
+        if (!open || ldb_peer_protocol(b, rid, rid_len) < 2)
             continue;
         if (g == n_open) {
             open[n_open++] = i;

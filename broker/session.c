@@ -126,7 +126,6 @@ ldb_session *ldb_session_hello(ldb_broker *b, const char *principal, const uint8
 /* One mailbox entry to push: read on the main thread, sealed on the pool. */
 typedef struct push {
     uint64_t delivery_id;
-    uint64_t no; /* message number */
     ldw_envelope_id id;
     const uint8_t *env; /* in the read transaction's map; NULL: message missing */
     size_t len;
@@ -153,7 +152,6 @@ static int collect_one(void *vctx, uint64_t delivery_id, uint64_t no, const ldw_
     push *p = &c->v[c->n];
     memset(p, 0, sizeof *p);
     p->delivery_id = delivery_id;
-    p->no = no;
     p->id = *id;
     if (ldb_store_message_get(c->b->store, c->txn, no, &p->env, &p->len, &p->at) != LD_OK)
         p->env = NULL;
