@@ -84,6 +84,44 @@ int main(int argc, char **argv)
     b.nack = &nk;
     seal(dir, "nack", &b, sk);
 
+    /* Protocol 2: answers (an Ack and that Nack) and deliveries (two). */
+    uint8_t eid[16] = {0xab, 0xcd};
+    Liandong__V1__Ack ack = LIANDONG__V1__ACK__INIT;
+    ack.envelope_id.data = eid;
+    ack.envelope_id.len = sizeof eid;
+    ack.seq = 2;
+    ack.clock_ms = 1656637200000;
+    Liandong__V1__Answer an[2] = {LIANDONG__V1__ANSWER__INIT, LIANDONG__V1__ANSWER__INIT};
+    Liandong__V1__Answer *anp[2] = {&an[0], &an[1]};
+    an[0].answer_case = LIANDONG__V1__ANSWER__ANSWER_ACK;
+    an[0].ack = &ack;
+    an[1].answer_case = LIANDONG__V1__ANSWER__ANSWER_NACK;
+    an[1].nack = &nk;
+    Liandong__V1__Answers as = LIANDONG__V1__ANSWERS__INIT;
+    as.n_answers = 2;
+    as.answers = anp;
+    b.msg_case = LIANDONG__V1__BODY__MSG_ANSWERS;
+    b.answers = &as;
+    seal(dir, "answers", &b, sk);
+
+    Liandong__V1__Delivery dv[2] = {LIANDONG__V1__DELIVERY__INIT, LIANDONG__V1__DELIVERY__INIT};
+    Liandong__V1__Delivery *dvp[2] = {&dv[0], &dv[1]};
+    for (int i = 0; i < 2; i++) {
+        dv[i].delivery_id = (uint64_t)i + 7;
+        dv[i].envelope.data = (uint8_t *)"\x0a\x02\x0a\x00";
+        dv[i].envelope.len = 4;
+        dv[i].sender_sign_public.data = pk;
+        dv[i].sender_sign_public.len = sizeof pk;
+        dv[i].sender_name = "牡丹江市发展和改革委员会";
+        dv[i].stored_at_ms = 1656637200000;
+    }
+    Liandong__V1__Deliveries ds = LIANDONG__V1__DELIVERIES__INIT;
+    ds.n_deliveries = 2;
+    ds.deliveries = dvp;
+    b.msg_case = LIANDONG__V1__BODY__MSG_DELIVERIES;
+    b.deliveries = &ds;
+    seal(dir, "deliveries", &b, sk);
+
     Liandong__V1__ClockAdvance ca = LIANDONG__V1__CLOCK_ADVANCE__INIT;
     ca.by_ms = 86400000;
     b.msg_case = LIANDONG__V1__BODY__MSG_CLOCK_ADVANCE;
