@@ -66,6 +66,7 @@ static int upgrade_v1(ldb_store *s, MDB_txn *txn, const char *dir, char *err, si
     MDB_dbi old_msg, old_mbox, old_dedup, ids;
     MDB_cursor *cur = NULL;
     MDB_val k, v;
+    int g = 0;
     size_t n_msg = 0, n_mbox = 0, n_dedup = 0;
     const char *what = "open the schema 1 tables";
     int rc = mdb_dbi_open(txn, "messages", MDB_CREATE, &old_msg);
@@ -79,7 +80,7 @@ static int upgrade_v1(ldb_store *s, MDB_txn *txn, const char *dir, char *err, si
         goto out;
     what = "number the messages";
     rc = mdb_cursor_open(txn, old_msg, &cur);
-    for (int g = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && g == 0;
+    for (g = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && g == 0;
          g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         uint64_t no;
         uint8_t nk[8];
@@ -96,11 +97,13 @@ static int upgrade_v1(ldb_store *s, MDB_txn *txn, const char *dir, char *err, si
     }
     mdb_cursor_close(cur);
     cur = NULL;
+    if (rc == 0 && g != MDB_NOTFOUND)
+        rc = g; /* reading the old table failed */
     if (rc)
         goto out;
     what = "point the mailboxes at the numbers";
     rc = mdb_cursor_open(txn, old_mbox, &cur);
-    for (int g = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && g == 0;
+    for (g = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && g == 0;
          g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (v.mv_size != LDW_ENVELOPE_ID_BYTES) {
             rc = MDB_CORRUPTED;
@@ -117,11 +120,13 @@ static int upgrade_v1(ldb_store *s, MDB_txn *txn, const char *dir, char *err, si
     }
     mdb_cursor_close(cur);
     cur = NULL;
+    if (rc == 0 && g != MDB_NOTFOUND)
+        rc = g; /* reading the old table failed */
     if (rc)
         goto out;
     what = "move the accepted envelope ids";
     rc = mdb_cursor_open(txn, old_dedup, &cur);
-    for (int g = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && g == 0;
+    for (g = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && g == 0;
          g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size != LDW_ENVELOPE_ID_BYTES || v.mv_size != 16) {
             rc = MDB_CORRUPTED;
@@ -137,6 +142,8 @@ static int upgrade_v1(ldb_store *s, MDB_txn *txn, const char *dir, char *err, si
     }
     mdb_cursor_close(cur);
     cur = NULL;
+    if (rc == 0 && g != MDB_NOTFOUND)
+        rc = g; /* reading the old table failed */
     if (rc)
         goto out;
     what = "drop the schema 1 tables";
