@@ -37,6 +37,10 @@ typedef struct item {
     int duplicate;
     struct ld_plugin_verdict verdict_p; /* plugins' decisions */
     int plugins_wrote;
+    /* A DeliveryAck: entries it removed and their envelopes' bytes, taken
+     * off its session's window once the batch has committed. */
+    unsigned acked;
+    size_t acked_bytes;
     /* Hello answers, read inside the transaction. */
     uint64_t last_seq;
     uint64_t mailbox_size;
@@ -287,11 +291,8 @@ static int apply(ldb_broker *b, MDB_txn *txn, item *it, int64_t *clock)
                 continue; /* acknowledged before: harmless */
             if (rc != LD_OK)
                 return rc;
-            ldb_session *s = ldb_session_by_rid(b, zmq_msg_data(&it->rid), zmq_msg_size(&it->rid));
-            if (s && s->inflight) {
-                s->inflight--;
-                s->inflight_bytes -= len < s->inflight_bytes ? len : s->inflight_bytes;
-            }
+            it->acked++;
+            it->acked_bytes += len;
         }
         return run_plugins(b, txn, it, *clock, 1);
     }
@@ -465,6 +466,17 @@ static void store_batch(ldb_broker *b, item *items, size_t n)
             if (items[i].verdict == ACCEPTED)
                 storage_verdict(&items[i], rc);
         return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        item *it = &items[i];
+        ldb_session *s = it->verdict == ACCEPTED && it->acked
+                             ? ldb_session_by_rid(b, zmq_msg_data(&it->rid), zmq_msg_size(&it->rid))
+                             : NULL;
+        if (s) {
+            s->inflight -= it->acked < s->inflight ? it->acked : s->inflight;
+            s->inflight_bytes -=
+                it->acked_bytes < s->inflight_bytes ? it->acked_bytes : s->inflight_bytes;
+        }
     }
     if (b->cfg->simulated && clock != b->sim_clock_ms) {
         ldb_info("clock advanced to %lld", (long long)clock);
