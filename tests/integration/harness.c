@@ -262,17 +262,25 @@ void th_raw_send_body(th_raw *r, const ldk_identity *signer, const char *sender,
     }
 }
 
-void th_raw_direct(th_raw *r, const char *to, const char *text, ldw_envelope_id *id_out)
+void th_raw_direct_seq(th_raw *r, const char *const *to, size_t n_to, const char *text,
+                       const void *payload, size_t payload_len, uint64_t seq,
+                       ldw_envelope_id *id_out, uint8_t **bytes_out, size_t *len_out)
 {
     Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
     Liandong__V1__Direct d = LIANDONG__V1__DIRECT__INIT;
-    char *tov[] = {(char *)to};
-    d.n_to = 1;
-    d.to = tov;
+    d.n_to = n_to;
+    d.to = (char **)to;
     d.text = (char *)text;
+    d.payload.data = (uint8_t *)payload;
+    d.payload.len = payload_len;
     body.msg_case = LIANDONG__V1__BODY__MSG_DIRECT;
     body.direct = &d;
-    th_raw_send_body(r, r->id, r->id->id, ++r->seq, ldw_now_ms(), &body, id_out, NULL, NULL);
+    th_raw_send_body(r, r->id, r->id->id, seq, ldw_now_ms(), &body, id_out, bytes_out, len_out);
+}
+
+void th_raw_direct(th_raw *r, const char *to, const char *text, ldw_envelope_id *id_out)
+{
+    th_raw_direct_seq(r, &to, 1, text, NULL, 0, ++r->seq, id_out, NULL, NULL);
 }
 
 Liandong__V1__Body *th_raw_hello_protocol(th_raw *r, unsigned protocol, int send_only)

@@ -68,6 +68,11 @@ void th_raw_send_body(th_raw *r, const ldk_identity *signer, const char *sender,
                       uint8_t **bytes_out, size_t *len_out);
 /* Convenience: Direct from r->id to one recipient with text and seq ++r->seq. */
 void th_raw_direct(th_raw *r, const char *to, const char *text, ldw_envelope_id *id_out);
+/* A Direct from r->id with recipients, text, payload (may be NULL) and the
+ * given seq (r->seq untouched); the rest as th_raw_send_body. */
+void th_raw_direct_seq(th_raw *r, const char *const *to, size_t n_to, const char *text,
+                       const void *payload, size_t payload_len, uint64_t seq,
+                       ldw_envelope_id *id_out, uint8_t **bytes_out, size_t *len_out);
 /* Hello; returns the HelloReply body (caller frees). */
 Liandong__V1__Body *th_raw_hello(th_raw *r);
 /* Hello for a connection that takes no deliveries. */

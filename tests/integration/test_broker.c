@@ -213,18 +213,11 @@ static void test_resend_acked_and_delivered_once(void **state)
     th_raw a, b;
     th_raw_connect(&a, &f->env, f->gxj, f->gxj);
     th_body_free(th_raw_hello(&a));
-    Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
-    Liandong__V1__Direct d = LIANDONG__V1__DIRECT__INIT;
-    char *to[] = {FGW, FGW}; /* a repeated recipient gets one copy */
-    d.n_to = 2;
-    d.to = to;
-    d.text = "重发测试";
-    body.msg_case = LIANDONG__V1__BODY__MSG_DIRECT;
-    body.direct = &d;
+    const char *to[] = {FGW, FGW}; /* a repeated recipient gets one copy */
     ldw_envelope_id id;
     uint8_t *bytes;
     size_t len;
-    th_raw_send_body(&a, f->gxj, GXJ, 1, ldw_now_ms(), &body, &id, &bytes, &len);
+    th_raw_direct_seq(&a, to, 2, "重发测试", NULL, 0, 1, &id, &bytes, &len);
     expect_ack(&a, &id, 0);
     th_raw_send_bytes(&a, bytes, len); /* the client lost its Ack and resends */
     expect_ack(&a, &id, 1);
@@ -519,18 +512,11 @@ static void test_dedup_retention(void **state)
     th_body_free(th_raw_hello(&a));
     th_raw_connect(&adm, &f->env, f->admin, f->admin);
     th_body_free(th_raw_hello(&adm));
-    Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
-    Liandong__V1__Direct d = LIANDONG__V1__DIRECT__INIT;
-    char *to[] = {FGW};
-    d.n_to = 1;
-    d.to = to;
-    d.text = "去重保留期";
-    body.msg_case = LIANDONG__V1__BODY__MSG_DIRECT;
-    body.direct = &d;
+    const char *to[] = {FGW};
     ldw_envelope_id id;
     uint8_t *bytes;
     size_t len;
-    th_raw_send_body(&a, f->gxj, GXJ, 1, ldw_now_ms(), &body, &id, &bytes, &len);
+    th_raw_direct_seq(&a, to, 1, "去重保留期", NULL, 0, 1, &id, &bytes, &len);
     expect_ack(&a, &id, 0);
     Liandong__V1__Body cb = LIANDONG__V1__BODY__INIT;
     Liandong__V1__ClockAdvance ca = LIANDONG__V1__CLOCK_ADVANCE__INIT;
@@ -651,20 +637,13 @@ static void batches(fixture *f, unsigned protocol)
     ldw_envelope_id ids[N];
     /* Stopped, the broker finds them all waiting when it goes on. */
     assert_int_equal(kill(f->env.pid, SIGSTOP), 0);
+    const char *to[] = {FGW};
     for (int i = 0; i < N; i++) {
         char text[32];
         snprintf(text, sizeof text, "第%d条", i);
-        Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
-        Liandong__V1__Direct d = LIANDONG__V1__DIRECT__INIT;
-        char *to[] = {FGW};
-        d.n_to = 1;
-        d.to = to;
-        d.text = text;
-        body.msg_case = LIANDONG__V1__BODY__MSG_DIRECT;
-        body.direct = &d;
         /* BAD reuses seq 1: REPLAY. */
-        th_raw_send_body(&a, f->gxj, GXJ, i == BAD ? 1 : (uint64_t)i + 1, ldw_now_ms(), &body,
-                         &ids[i], NULL, NULL);
+        th_raw_direct_seq(&a, to, 1, text, NULL, 0, i == BAD ? 1 : (uint64_t)i + 1, &ids[i], NULL,
+                          NULL);
     }
     usleep(200 * 1000);
     assert_int_equal(kill(f->env.pid, SIGCONT), 0);
@@ -773,20 +752,11 @@ static void test_delivery_window_bytes(void **state)
     uint8_t *payload = calloc(1, PAYLOAD);
     assert_non_null(payload);
     size_t env_len = 0;
+    const char *to[] = {FGW};
     for (int i = 0; i < N; i++) {
-        Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
-        Liandong__V1__Direct d = LIANDONG__V1__DIRECT__INIT;
-        char *to[] = {FGW};
-        d.n_to = 1;
-        d.to = to;
-        d.text = "附件";
-        d.payload.data = payload;
-        d.payload.len = PAYLOAD;
-        body.msg_case = LIANDONG__V1__BODY__MSG_DIRECT;
-        body.direct = &d;
         ldw_envelope_id id;
         uint8_t *bytes;
-        th_raw_send_body(&a, f->gxj, GXJ, ++a.seq, ldw_now_ms(), &body, &id, &bytes, &env_len);
+        th_raw_direct_seq(&a, to, 1, "附件", payload, PAYLOAD, ++a.seq, &id, &bytes, &env_len);
         free(bytes);
         expect_ack(&a, &id, 0);
     }
