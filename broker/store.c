@@ -162,8 +162,10 @@ static int upgrade_v1(ldb_store *s, MDB_txn *txn, const char *dir, char *err, si
     }
 out:
     if (rc)
-        snprintf(err, errlen, "%s: upgrading storage from schema 1 to %u: cannot %s: %s", dir,
-                 LDB_SCHEMA_VERSION, what, mdb_strerror(rc));
+        snprintf(err, errlen,
+                 "%s: upgrading storage from schema 1 to %u: cannot %s: %s; nothing was "
+                 "changed, the previous broker version still opens it",
+                 dir, LDB_SCHEMA_VERSION, what, mdb_strerror(rc));
     else
         ldb_info("%s: storage upgraded from schema 1 to %u: %zu messages, %zu mailbox entries, "
                  "%zu accepted envelope ids",
