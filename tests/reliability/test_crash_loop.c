@@ -1,12 +1,14 @@
-/* test_crash_loop.c - reliability: the broker is killed with SIGKILL at
- * random moments and restarted while SDK clients send signed Direct
- * messages to two recipients. Afterwards: every Acked envelope reached every
+/* test_crash_loop.c - reliability: the broker, with the plans and audit
+ * plugins, is killed with SIGKILL at random moments and restarted while SDK
+ * clients send signed Direct messages to two recipients and status reports
+ * on their tasks of a plan. Afterwards: every Acked envelope reached every
  * recipient exactly once after de-duplication by envelope id; nothing that
- * was never sent was delivered; each sender's messages arrived in order.
+ * was never sent was delivered; each sender's messages arrived in order; the
+ * ledger holds each sender's last stored report (the last Acked one, or a
+ * later one whose Ack was lost); `liandong audit verify` passes, and the
+ * audit log holds every Acked envelope exactly once.
  *
- * Kills: 20 by default (CI), LD_CRASH_KILLS=200 for the long mode.
- * (The audit plugin's `liandong audit verify` joins the checks once it
- * exists.) */
+ * Kills: 20 by default (CI), LD_CRASH_KILLS=200 for the long mode. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <setjmp.h>
@@ -23,12 +25,33 @@
 
 #include <cmocka.h>
 
+#include "audit_core.h"
 #include "harness.h"
 #include "liandong/liandong.h"
+
+#ifndef LD_PLANS_PLUGIN
+#error "LD_PLANS_PLUGIN must name the plans plugin"
+#endif
+#ifndef LD_AUDIT_PLUGIN
+#error "LD_AUDIT_PLUGIN must name the audit plugin"
+#endif
+#ifndef LD_CLI_BIN
+#error "LD_CLI_BIN must name the liandong CLI"
+#endif
 
 #define N_SEND 3
 #define N_RECV 2
 #define MAX_MSGS 200000
+/* Every REPORT_EVERY-th attempt of a sender is a status report on its task
+ * (plan PLAN_ID, task cl-<i>, note "k=<attempt>"); the others are Directs. */
+#define REPORT_EVERY 4
+#define PLAN_ID "crash-loop"
+#define COORD "coord"
+
+static int is_report(unsigned long k)
+{
+    return k % REPORT_EVERY == REPORT_EVERY - 1;
+}
 
 typedef struct sender {
     pthread_t t;
@@ -100,10 +123,23 @@ static void *send_main(void *arg)
     char payload[64];
     while (!atomic_load(s->stop) && s->attempts < MAX_MSGS) {
         unsigned long k = s->attempts++;
-        int n = snprintf(payload, sizeof payload, "%d:%lu:", s->i, k);
-        memset(payload + n, 'x', sizeof payload - (size_t)n);
         ld_ack ack;
-        int rc = ld_client_send_direct(c, to, N_RECV, NULL, payload, sizeof payload, &ack);
+        int rc;
+        if (is_report(k)) {
+            char task[16], note[32];
+            snprintf(task, sizeof task, "cl-%d", s->i);
+            snprintf(note, sizeof note, "k=%lu", k);
+            ld_status_report r = {.plan = PLAN_ID,
+                                  .task = task,
+                                  .state = LD_TASK_IN_PROGRESS,
+                                  .progress = (unsigned)(k % 101),
+                                  .note = note};
+            rc = ld_client_status_report(c, &r, &ack);
+        } else {
+            int n = snprintf(payload, sizeof payload, "%d:%lu:", s->i, k);
+            memset(payload + n, 'x', sizeof payload - (size_t)n);
+            rc = ld_client_send_direct(c, to, N_RECV, NULL, payload, sizeof payload, &ack);
+        }
         if (rc == LD_OK) {
             s->acked[k] = 1;
             memcpy(s->eid[k], ack.envelope_id, LD_ENVELOPE_ID_BYTES);
@@ -159,6 +195,152 @@ static void *recv_main(void *arg)
     return NULL;
 }
 
+/* The plan: task cl-<i> led by send<i>. Published before the kills. */
+static void publish_plan(th_env *e)
+{
+    char plan[1024];
+    int n = snprintf(plan, sizeof plan,
+                     "plan:\n  id: " PLAN_ID "\n  title: \"崩溃恢复\"\n"
+                     "  coordinators: [" COORD "]\n  supervision: [dcs]\ntasks:\n");
+    for (int i = 0; i < N_SEND; i++)
+        n += snprintf(plan + n, sizeof plan - (size_t)n,
+                      "  - {id: cl-%d, title: \"任务%d\", lead: [send%d], due: \"2030-12-31\"}\n",
+                      i, i, i);
+    ld_client *c = client(e, COORD, 1);
+    assert_non_null(c);
+    int rc = ld_client_plan_publish(c, PLAN_ID ".yaml", plan, strlen(plan), NULL);
+    if (rc != LD_OK)
+        fail_msg("publishing the plan: %s", ld_client_last_error(c));
+    ld_client_destroy(&c);
+}
+
+/* The ledger holds, for each sender, the last report the broker stored: the
+ * last Acked one, or a later attempt whose Ack was lost (timed out). */
+static void check_ledger(th_env *e, const sender *s)
+{
+    ld_client *c = client(e, COORD, 1);
+    assert_non_null(c);
+    ld_ledger_query q = {.plan = PLAN_ID};
+    ld_ledger *l = NULL;
+    int rc = ld_client_ledger_query(c, &q, &l);
+    if (rc != LD_OK)
+        fail_msg("ledger query: %s", ld_client_last_error(c));
+    assert_int_equal(l->n_tasks, N_SEND);
+    for (int i = 0; i < N_SEND; i++) {
+        char task[16];
+        snprintf(task, sizeof task, "cl-%d", i);
+        long last_acked = -1;
+        for (unsigned long k = 0; k < s[i].attempts; k++)
+            if (is_report(k) && s[i].acked[k])
+                last_acked = (long)k;
+        const ld_ledger_task *t = NULL;
+        for (size_t j = 0; j < l->n_tasks; j++)
+            if (strcmp(l->tasks[j].task, task) == 0)
+                t = &l->tasks[j];
+        assert_non_null(t);
+        const ld_dept_report *rep = NULL;
+        for (size_t j = 0; j < t->n_reports; j++)
+            if (strcmp(t->reports[j].dept, s[i].id) == 0)
+                rep = &t->reports[j];
+        fprintf(stderr, "%s: ledger %s: %s, last Acked report k=%ld\n", s[i].id, task,
+                rep ? rep->note : "no report", last_acked);
+        if (!rep) {
+            if (last_acked >= 0)
+                fail_msg("%s: the ledger has no report although k=%ld was Acked", task, last_acked);
+            continue;
+        }
+        unsigned long k;
+        if (sscanf(rep->note, "k=%lu", &k) != 1 || !is_report(k) || k >= s[i].attempts)
+            fail_msg("%s: the ledger's report \"%s\" was never sent", task, rep->note);
+        if ((long)k < last_acked)
+            fail_msg("%s: the ledger has report k=%lu, older than the Acked k=%ld", task, k,
+                     last_acked);
+        if ((long)k > last_acked && s[i].acked[k])
+            fail_msg("%s: the ledger has k=%lu, Acked, yet last_acked is %ld", task, k, last_acked);
+        assert_int_equal(rep->state, LD_TASK_IN_PROGRESS);
+        assert_int_equal(rep->progress, k % 101);
+        assert_int_equal(t->progress, k % 101); /* the sender leads the task */
+    }
+    ld_ledger_destroy(&l);
+    ld_client_destroy(&c);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return memcmp(a, b, LD_ENVELOPE_ID_BYTES);
+}
+
+typedef struct audit_tally {
+    uint8_t (*ids)[LD_ENVELOPE_ID_BYTES]; /* every Acked envelope id, sorted */
+    unsigned *found;                      /* ACCEPTED records of each */
+    size_t n;
+} audit_tally;
+
+static int on_record(void *arg, const lda_record *r, const uint8_t *h)
+{
+    audit_tally *t = arg;
+    (void)h;
+    if (r->kind != LDA_KIND_ACCEPTED || !r->envelope_len)
+        return 0;
+    ldw_opened o;
+    memset(&o, 0, sizeof o);
+    if (ldw_envelope_open(r->envelope, r->envelope_len, &o, NULL, 0) == LD_OK) {
+        uint8_t(*hit)[LD_ENVELOPE_ID_BYTES] =
+            bsearch(o.id.bytes, t->ids, t->n, sizeof *t->ids, cmp_id);
+        if (hit)
+            t->found[hit - t->ids]++;
+    }
+    ldw_opened_clear(&o);
+    return 0;
+}
+
+/* After the broker stopped: `liandong audit verify` passes, and the log
+ * has each Acked envelope as accepted exactly once. */
+static void check_audit(th_env *e, const sender *s)
+{
+    char cmd[2048], line[1024] = "", rest[1024];
+    snprintf(cmd, sizeof cmd, "%s audit verify --data-dir %s --broker-key %s 2>&1", LD_CLI_BIN,
+             e->data, e->broker_pub);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    if (!fgets(line, sizeof line, p))
+        line[0] = 0;
+    while (fgets(rest, sizeof rest, p))
+        fprintf(stderr, "audit verify: %s", rest);
+    int st = pclose(p);
+    fprintf(stderr, "audit verify: %s", line);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_non_null(strstr(line, "audit: OK: "));
+
+    audit_tally t = {0};
+    for (int i = 0; i < N_SEND; i++)
+        t.n += s[i].n_acked;
+    t.ids = calloc(t.n, sizeof *t.ids);
+    t.found = calloc(t.n, sizeof *t.found);
+    assert_non_null(t.ids);
+    assert_non_null(t.found);
+    size_t n = 0;
+    for (int i = 0; i < N_SEND; i++)
+        for (unsigned long k = 0; k < s[i].attempts; k++)
+            if (s[i].acked[k])
+                memcpy(t.ids[n++], s[i].eid[k], LD_ENVELOPE_ID_BYTES);
+    assert_int_equal(n, t.n);
+    qsort(t.ids, t.n, sizeof *t.ids, cmp_id);
+    lda_store *st_;
+    char err[256];
+    if (lda_store_open(e->data, 0, &st_, err, sizeof err) != LD_OK)
+        fail_msg("opening the audit log: %s", err);
+    lda_query all = {0};
+    assert_int_equal(lda_query_run(lda_store_kv(st_), &all, on_record, &t, NULL), LD_OK);
+    lda_store_close(&st_);
+    for (size_t i = 0; i < t.n; i++)
+        if (t.found[i] != 1)
+            fail_msg("an Acked envelope is in the audit log %u times", t.found[i]);
+    fprintf(stderr, "audit log: each of %zu Acked envelopes accepted once\n", t.n);
+    free(t.ids);
+    free(t.found);
+}
+
 static void crash_loop(void **state)
 {
     (void)state;
@@ -182,7 +364,21 @@ static void crash_loop(void **state)
         snprintf(r[i].id, sizeof r[i].id, "recv%d", i);
         th_add_identity(&e, r[i].id, r[i].id, LDK_ROLE_DEPARTMENT);
     }
-    th_broker_start(&e, NULL);
+    th_add_identity(&e, COORD, "办公室", LDK_ROLE_COORDINATOR);
+    th_add_identity(&e, "dcs", "督查室", LDK_ROLE_SUPERVISION);
+    char config[512], text[1024];
+    snprintf(text, sizeof text,
+             "plugins:\n"
+             "  - name: plans\n"
+             "    path: %s\n"
+             "  - name: audit\n"
+             "    path: %s\n"
+             "    config: {checkpoint_records: 1000, checkpoint_seconds: 1}\n",
+             LD_PLANS_PLUGIN, LD_AUDIT_PLUGIN);
+    th_write_file(&e, "broker.yaml", text, config, sizeof config);
+    const char *extra[] = {"--config", config, NULL};
+    th_broker_start(&e, extra);
+    publish_plan(&e);
     for (int i = 0; i < N_RECV; i++) {
         r[i].env = &e;
         r[i].stop = &stop_recv;
@@ -206,7 +402,7 @@ static void crash_loop(void **state)
         e.pid = 0;
         if (rand() % 4 == 0)
             usleep((useconds_t)(rand() % 300000)); /* sometimes stay down a while */
-        th_broker_start(&e, NULL);
+        th_broker_start(&e, extra);
     }
     usleep(500000);
     atomic_store(&stop_send, 1);
@@ -265,13 +461,16 @@ static void crash_loop(void **state)
                              i, x->k);
             }
             for (unsigned long k = 0; k < s[i].attempts; k++)
-                if (s[i].acked[k] && !seen[k])
+                if (s[i].acked[k] && !is_report(k) && !seen[k])
                     fail_msg("%s never got %d:%lu although it was Acked", r[j].id, i, k);
             free(seen);
             free(seen_eid);
         }
         free(r[j].v);
     }
+    check_ledger(&e, s);
+    th_broker_signal_stop(&e, SIGTERM);
+    check_audit(&e, s);
     for (int i = 0; i < N_SEND; i++) {
         free(s[i].acked);
         free(s[i].eid);
