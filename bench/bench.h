@@ -9,6 +9,8 @@
 
 #include "ldk/keys.h"
 
+#define BENCH_PLUGINS_MAX 8
+
 /* Options of one run (main.c fills them). */
 typedef struct bench_opts {
     int smoke;           /* tiny figures, a few seconds in all */
@@ -20,7 +22,10 @@ typedef struct bench_opts {
     double rate_seconds; /* length of each fixed-rate phase */
     int threads;         /* crypto threads (default nproc) */
     const char *broker;  /* broker binary */
-    const char *plugin;  /* plans plugin to load, or NULL */
+    /* Plugins the broker loads, in order (--plugins). */
+    int n_plugins;
+    char plugin_name[BENCH_PLUGINS_MAX][32];
+    char plugin_path[BENCH_PLUGINS_MAX][1024];
     int verbose;
 } bench_opts;
 

@@ -196,12 +196,15 @@ void bench_env_start(bench_env *e, const bench_opts *o)
     argv[n++] = "error";
     argv[n++] = "--map-size-mb";
     argv[n++] = o->longmode ? "8192" : "2048";
-    if (o->plugin) {
+    if (o->n_plugins) {
         FILE *f = fopen(e->config, "w");
         if (!f)
             bench_die("%s: %s", e->config, strerror(errno));
-        fprintf(f, "plugins:\n  - name: plans\n    path: %s\n", o->plugin);
-        fclose(f);
+        fprintf(f, "plugins:\n");
+        for (int i = 0; i < o->n_plugins; i++)
+            fprintf(f, "  - name: %s\n    path: \"%s\"\n", o->plugin_name[i], o->plugin_path[i]);
+        if (fclose(f) != 0)
+            bench_die("%s: %s", e->config, strerror(errno));
         argv[n++] = "--config";
         argv[n++] = e->config;
     }

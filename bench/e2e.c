@@ -1,8 +1,9 @@
 /* e2e.c - part 3, Liandong end to end: N department clients (the SDK, with
  * up to --window messages in flight each through ld_client_submit_direct;
  * --window 1: ld_client_send_direct, one at a time) send signed Direct
- * messages through the real broker (its default durable LMDB sync, the plans
- * plugin loaded) to a recipient that receives and acknowledges. */
+ * messages through the real broker (its default durable LMDB sync, the
+ * plugins of --plugins loaded: plans, escalation and audit by default) to a
+ * recipient that receives and acknowledges. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -18,6 +18,22 @@
 #ifndef LD_PLANS_PLUGIN
 #define LD_PLANS_PLUGIN ""
 #endif
+#ifndef LD_ESCALATION_PLUGIN
+#define LD_ESCALATION_PLUGIN ""
+#endif
+#ifndef LD_AUDIT_PLUGIN
+#define LD_AUDIT_PLUGIN ""
+#endif
+
+/* The plugins built with the bench, loaded by default in this order. */
+static const struct {
+    const char *name, *path;
+} built_plugins[] = {
+    {"plans", LD_PLANS_PLUGIN},
+    {"escalation", LD_ESCALATION_PLUGIN},
+    {"audit", LD_AUDIT_PLUGIN},
+};
+#define DEFAULT_PLUGINS "plans,escalation,audit"
 
 static void usage(FILE *f)
 {
@@ -41,10 +57,75 @@ static void usage(FILE *f)
                "  --rate-seconds S     length of each fixed-rate phase (default 10)\n"
                "  --threads N          crypto threads (default: the number of cores)\n"
                "  --broker PATH        broker binary (default: the one built with this)\n"
-               "  --plugin PATH        plans plugin to load (default: the one built; none: \"\")\n"
+               "  --plugins LIST       plugins the broker loads, comma-separated: plans,\n"
+               "                       escalation, audit (the ones built with the bench) or\n"
+               "                       NAME=PATH (default " DEFAULT_PLUGINS "; none: \"\")\n"
                "  --peers              (4) also Mosquitto and NATS JetStream, if installed (the\n"
                "                       bench starts them; built with -DLD_BENCH_PEERS=ON)\n"
                "  --verbose            progress on stderr\n");
+}
+
+/* Fill o's plugin list from "plans,audit,x=/path/x.so". 0, or -1 with a
+ * message on stderr. */
+static int parse_plugins(bench_opts *o, const char *list)
+{
+    o->n_plugins = 0;
+    const char *p = list;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        if (len) {
+            if (o->n_plugins == BENCH_PLUGINS_MAX) {
+                fprintf(stderr, "liandong-bench: --plugins: at most %d plugins\n",
+                        BENCH_PLUGINS_MAX);
+                return -1;
+            }
+            const char *eq = memchr(p, '=', len);
+            size_t name_len = eq ? (size_t)(eq - p) : len;
+            char *name = o->plugin_name[o->n_plugins], *path = o->plugin_path[o->n_plugins];
+            if (!name_len || name_len >= sizeof o->plugin_name[0] ||
+                (eq &&
+                 (len - name_len - 1 == 0 || len - name_len - 1 >= sizeof o->plugin_path[0]))) {
+                fprintf(stderr, "liandong-bench: --plugins: \"%.*s\" is not NAME or NAME=PATH\n",
+                        (int)len, p);
+                return -1;
+            }
+            memcpy(name, p, name_len);
+            name[name_len] = 0;
+            if (eq) {
+                memcpy(path, eq + 1, len - name_len - 1);
+                path[len - name_len - 1] = 0;
+            } else {
+                path[0] = 0;
+                for (size_t i = 0; i < sizeof built_plugins / sizeof built_plugins[0]; i++)
+                    if (strcmp(name, built_plugins[i].name) == 0)
+                        snprintf(path, sizeof o->plugin_path[0], "%s", built_plugins[i].path);
+                if (!path[0]) {
+                    fprintf(stderr,
+                            "liandong-bench: --plugins: no plugin \"%s\" was built with the "
+                            "bench (plans, escalation, audit; or give NAME=PATH)\n",
+                            name);
+                    return -1;
+                }
+            }
+            o->n_plugins++;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+/* "plans, escalation, audit" (or "none") into buf. */
+static const char *plugin_list(const bench_opts *o, char *buf, size_t len, const char *sep,
+                               const char *quote)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (int i = 0; i < o->n_plugins && n < len; i++)
+        n += (size_t)snprintf(buf + n, len - n, "%s%s%s%s", i ? sep : "", quote, o->plugin_name[i],
+                              quote);
+    return buf;
 }
 
 static double ratio(double a, double b)
@@ -150,7 +231,7 @@ int main(int argc, char **argv)
                     .rate_seconds = 10};
     o.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     o.broker = LD_BROKER_BIN;
-    o.plugin = LD_PLANS_PLUGIN;
+    const char *plugins = DEFAULT_PLUGINS;
     int json = 0, seconds_set = 0, rate_set = 0, peers = 0;
     enum {
         O_SMOKE = 256,
@@ -178,7 +259,7 @@ int main(int argc, char **argv)
         {"rate-seconds", required_argument, 0, O_RSEC},
         {"threads", required_argument, 0, O_THR},
         {"broker", required_argument, 0, O_BRK},
-        {"plugin", required_argument, 0, O_PLG},
+        {"plugins", required_argument, 0, O_PLG},
         {"peers", no_argument, 0, O_PEERS},
         {"window", required_argument, 0, O_WIN},
         {"verbose", no_argument, 0, O_V},
@@ -203,7 +284,7 @@ int main(int argc, char **argv)
             break;
         case O_THR: o.threads = atoi(optarg); break;
         case O_BRK: o.broker = optarg; break;
-        case O_PLG: o.plugin = optarg; break;
+        case O_PLG: plugins = optarg; break;
         case O_PEERS: peers = 1; break;
         case O_WIN: o.window = atoi(optarg); break;
         case O_V: o.verbose = 1; break;
@@ -223,8 +304,9 @@ int main(int argc, char **argv)
         if (!rate_set)
             o.rate_seconds = 0.5;
     }
-    if (o.plugin && !o.plugin[0])
-        o.plugin = NULL;
+    if (parse_plugins(&o, plugins) != 0)
+        return 2;
+    char plugins_text[BENCH_PLUGINS_MAX * 40];
 
     double rates[2] = {1000, 5000};
     crypto_result cr;
@@ -282,10 +364,10 @@ int main(int argc, char **argv)
         printf("]},\n \"liandong\":{\"msgs_per_s\":%.0f,\"delivered_per_s\":%.0f,"
                "\"saturation_ack_us\":[%.0f,%.0f,%.0f],"
                "\"window_1\":{\"msgs_per_s\":%.0f,\"saturation_ack_us\":[%.0f,%.0f,%.0f]},"
-               "\"plugin\":%s,\"rates\":[",
+               "\"plugins\":[%s],\"rates\":[",
                er.msgs_per_s, er.delivered_per_s, er.ack_us[0], er.ack_us[1], er.ack_us[2],
                er.w1_msgs_per_s, er.w1_ack_us[0], er.w1_ack_us[1], er.w1_ack_us[2],
-               o.plugin ? "\"plans\"" : "null");
+               plugin_list(&o, plugins_text, sizeof plugins_text, ",", "\""));
         for (int k = 0; k < 2; k++)
             printf("%s{\"rate\":%.0f,\"achieved\":%.0f,\"reached\":%s,\"ack_us\":[%.0f,%.0f,%.0f],"
                    "\"delivery_us\":[%.0f,%.0f,%.0f]}",
@@ -335,9 +417,10 @@ int main(int argc, char **argv)
                    rr.lat[k].rate, rr.lat[k].achieved, rr.lat[k].ack_us[0], rr.lat[k].ack_us[1],
                    rr.lat[k].ack_us[2], rr.lat[k].deliv_us[0], rr.lat[k].deliv_us[1],
                    rr.lat[k].deliv_us[2]);
-        printf("(3) Liandong end to end (signed, verified, LMDB fsync before Ack%s; %d in "
-               "flight per client)\n",
-               o.plugin ? ", plans plugin" : "", o.window);
+        printf("(3) Liandong end to end (signed, verified, LMDB fsync before Ack; plugins: %s; "
+               "%d in flight per client)\n",
+               o.n_plugins ? plugin_list(&o, plugins_text, sizeof plugins_text, ", ", "") : "none",
+               o.window);
         printf("    throughput, msg/s %25s %12.0f\n", "", er.msgs_per_s);
         printf("    of those delivered during the phase, msg/s %12.0f\n", er.delivered_per_s);
         printf("    at saturation: ack p50/p99/p99.9 %6.0f/%6.0f/%6.0f us\n", er.ack_us[0],
