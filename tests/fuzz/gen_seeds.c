@@ -37,6 +37,7 @@ static void seal(const char *dir, const char *name, const Liandong__V1__Body *b,
     uint8_t *buf = malloc(n + 1);
     liandong__v1__body__pack(b, buf);
     put(dir, "body", name, buf, n);
+    put(dir, "body_info", name, buf, n);
     free(buf);
 }
 
@@ -127,6 +128,107 @@ int main(int argc, char **argv)
     b.msg_case = LIANDONG__V1__BODY__MSG_CLOCK_ADVANCE;
     b.clock_advance = &ca;
     seal(dir, "clock_advance", &b, sk);
+
+    /* The plugins' bodies (plans, escalation, audit). */
+    static const char plan_yaml[] = "plan:\n  id: esc-2025\n  title: \"督办测试\"\n"
+                                    "  coordinators: [mdj.zf.bgs]\n  supervision: [mdj.zf.dcs]\n"
+                                    "tasks:\n  - id: esc-1\n    title: \"推进数字经济\"\n"
+                                    "    lead: [mdj.gxj]\n    support: [mdj.fgw]\n"
+                                    "    due: \"2025-09-30\"\n";
+    Liandong__V1__PlanPublish pp = LIANDONG__V1__PLAN_PUBLISH__INIT;
+    pp.file_name = "esc-2025.yaml";
+    pp.content.data = (uint8_t *)plan_yaml;
+    pp.content.len = sizeof plan_yaml - 1;
+    b.msg_case = LIANDONG__V1__BODY__MSG_PLAN_PUBLISH;
+    b.plan_publish = &pp;
+    seal(dir, "plan_publish", &b, sk);
+
+    Liandong__V1__TaskAccept ta = LIANDONG__V1__TASK_ACCEPT__INIT;
+    ta.plan = "esc-2025";
+    ta.task = "esc-1";
+    ta.note = "收到";
+    b.msg_case = LIANDONG__V1__BODY__MSG_TASK_ACCEPT;
+    b.task_accept = &ta;
+    seal(dir, "task_accept", &b, sk);
+
+    uint8_t digest[32] = {0x5a, 0xa5};
+    ProtobufCBinaryData digests[] = {{sizeof digest, digest}};
+    Liandong__V1__StatusReport sr = LIANDONG__V1__STATUS_REPORT__INIT;
+    sr.plan = "esc-2025";
+    sr.task = "esc-1";
+    sr.state = LIANDONG__V1__TASK_STATE__TASK_IN_PROGRESS;
+    sr.progress = 40;
+    sr.note = "已完成调研";
+    sr.n_attachment_digests = 1;
+    sr.attachment_digests = digests;
+    b.msg_case = LIANDONG__V1__BODY__MSG_STATUS_REPORT;
+    b.status_report = &sr;
+    seal(dir, "status_report", &b, sk);
+
+    Liandong__V1__LedgerQuery lq = LIANDONG__V1__LEDGER_QUERY__INIT;
+    lq.plan = "esc-2025";
+    lq.dept = "mdj.gxj";
+    lq.state = LIANDONG__V1__TASK_STATE__TASK_IN_PROGRESS;
+    lq.overdue = 1;
+    b.msg_case = LIANDONG__V1__BODY__MSG_LEDGER_QUERY;
+    b.ledger_query = &lq;
+    seal(dir, "ledger_query", &b, sk);
+
+    Liandong__V1__ExtensionRequest er = LIANDONG__V1__EXTENSION_REQUEST__INIT;
+    er.plan = "esc-2025";
+    er.task = "esc-1";
+    er.until = "2025-11-28";
+    er.reason = "等待省级批复";
+    b.msg_case = LIANDONG__V1__BODY__MSG_EXTENSION_REQUEST;
+    b.extension_request = &er;
+    seal(dir, "extension_request", &b, sk);
+
+    Liandong__V1__ExtensionDecision ed = LIANDONG__V1__EXTENSION_DECISION__INIT;
+    ed.plan = "esc-2025";
+    ed.task = "esc-1";
+    ed.approve = 1;
+    ed.until = "2025-11-14";
+    b.msg_case = LIANDONG__V1__BODY__MSG_EXTENSION_DECISION;
+    b.extension_decision = &ed;
+    seal(dir, "extension_decision", &b, sk);
+
+    Liandong__V1__TaskPause tp = LIANDONG__V1__TASK_PAUSE__INIT;
+    tp.plan = "esc-2025";
+    tp.task = "esc-1";
+    tp.reason = "司法鉴定期间";
+    b.msg_case = LIANDONG__V1__BODY__MSG_TASK_PAUSE;
+    b.task_pause = &tp;
+    seal(dir, "task_pause", &b, sk);
+
+    char *sl_to[] = {"mdj.gxj", "mdj.fgw"};
+    Liandong__V1__SupervisionLetter sl = LIANDONG__V1__SUPERVISION_LETTER__INIT;
+    sl.plan = "esc-2025";
+    sl.task = "esc-1";
+    sl.n_to = 2;
+    sl.to = sl_to;
+    sl.deadline = "2025-10-31";
+    sl.text = "请于十月底前报送整改情况";
+    b.msg_case = LIANDONG__V1__BODY__MSG_SUPERVISION_LETTER;
+    b.supervision_letter = &sl;
+    seal(dir, "supervision_letter", &b, sk);
+
+    Liandong__V1__LetterAnswer la = LIANDONG__V1__LETTER_ANSWER__INIT;
+    la.letter_id = "esc-2025/esc-1/1";
+    la.text = "已整改完毕";
+    b.msg_case = LIANDONG__V1__BODY__MSG_LETTER_ANSWER;
+    b.letter_answer = &la;
+    seal(dir, "letter_answer", &b, sk);
+
+    Liandong__V1__AuditQuery aq = LIANDONG__V1__AUDIT_QUERY__INIT;
+    aq.task = "esc-1";
+    aq.dept = "mdj.gxj";
+    aq.type = "status_report";
+    aq.since_ms = 1656637200000;
+    aq.verdict = "accepted";
+    aq.limit = 50;
+    b.msg_case = LIANDONG__V1__BODY__MSG_AUDIT_QUERY;
+    b.audit_query = &aq;
+    seal(dir, "audit_query", &b, sk);
 
     ldk_identity *id;
     char err[LDK_ERR_MAX], path[1024];
