@@ -147,8 +147,8 @@ static int32_t add_months(int32_t day, int32_t months)
     int y, m, d;
     lde_day_civil(day, &y, &m, &d);
     int t = y * 12 + (m - 1) + months;
-    y = t / 12;
-    m = t % 12 + 1;
+    y = t >= 0 ? t / 12 : (t - 11) / 12; /* floor: t < 0 when going back far enough */
+    m = t - y * 12 + 1;
     static const int md[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int lim = md[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
     return lde_day_from_civil(y, m, d > lim ? lim : d);
@@ -522,6 +522,17 @@ static int path_list(walker *w, const yaml_node_t *n, const char *key, char ***o
     return LD_OK;
 }
 
+/* 1 if a pair of map before p has the key k. */
+static int key_before(walker *w, const yaml_node_t *map, const yaml_node_pair_t *p, const char *k)
+{
+    for (const yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
+        const char *qk = sc(yaml_document_get_node(w->doc, q->key));
+        if (qk && strcmp(qk, k) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int lde_config_parse(const char *yaml, lde_config *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -543,6 +554,8 @@ int lde_config_parse(const char *yaml, lde_config *c, char *err, size_t errlen)
             const char *k = sc(kn);
             if (!k || !v)
                 rc = wfail(&w, kn, "a setting name must be a word");
+            else if (key_before(&w, root, p, k))
+                rc = wfail(&w, kn, "%.40s is given twice", k);
             else if (strcmp(k, "calendar_file") == 0) {
                 if (!sc(v) || !*sc(v))
                     rc = wfail(&w, v, "calendar_file must be a path");
