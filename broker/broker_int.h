@@ -58,6 +58,8 @@ typedef struct ldb_session {
     unsigned inflight;     /* sent, not yet acknowledged */
     size_t inflight_bytes; /* their envelopes' bytes */
     int more;              /* the mailbox may hold entries past cursor */
+    int filtered;          /* only the Body field numbers in only[] are pushed */
+    uint64_t only[2];      /* bit n: field number n (below 128) */
 } ldb_session;
 
 struct ldb_broker {
@@ -121,9 +123,10 @@ ldb_session *ldb_session_primary(ldb_broker *b, const char *principal);
 /* The session on routing id rid, or NULL. */
 ldb_session *ldb_session_by_rid(ldb_broker *b, const uint8_t *rid, size_t rid_len);
 /* Start (or restart) a receiving session of principal on routing id rid; it
- * becomes the primary and gets the mailbox from the start. */
+ * becomes the primary and gets the mailbox from the start: only the
+ * deliveries whose Body field number is in only[] when n_only > 0. */
 ldb_session *ldb_session_hello(ldb_broker *b, const char *principal, const uint8_t *rid,
-                               size_t rid_len);
+                               size_t rid_len, const uint32_t *only, size_t n_only);
 /* Record the protocol a connection named in its Hello (main thread). */
 void ldb_peer_hello(ldb_broker *b, const uint8_t *rid, size_t rid_len, unsigned protocol);
 /* The protocol of a connection: what its Hello said, or 1 if not known. */

@@ -667,11 +667,14 @@ static void answer(ldb_broker *b, item *items, size_t i)
     } else if (it->body->msg_case == LIANDONG__V1__BODY__MSG_HELLO) {
         ldb_info("hello from %s (%s%s), last seq %llu, %llu waiting", who,
                  it->body->hello->client ? it->body->hello->client : "?",
-                 it->body->hello->send_only ? ", send only" : "", (unsigned long long)it->last_seq,
-                 (unsigned long long)it->mailbox_size);
+                 it->body->hello->send_only       ? ", send only"
+                 : it->body->hello->n_only_bodies ? ", some message types only"
+                                                  : "",
+                 (unsigned long long)it->last_seq, (unsigned long long)it->mailbox_size);
         if (it->ans && ldb_send_sealed(b, rid, rid_len, it->ans, it->ans_len) == 0 &&
             !it->body->hello->send_only)
-            ldb_session_hello(b, who, rid, rid_len);
+            ldb_session_hello(b, who, rid, rid_len, it->body->hello->only_bodies,
+                              it->body->hello->n_only_bodies);
         return;
     } else if (it->body->msg_case == LIANDONG__V1__BODY__MSG_DELIVERY_ACK) {
         return; /* no answer */

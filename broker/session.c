@@ -85,7 +85,7 @@ static void remove_session(ldb_broker *b, size_t i)
 }
 
 ldb_session *ldb_session_hello(ldb_broker *b, const char *principal, const uint8_t *rid,
-                               size_t rid_len)
+                               size_t rid_len, const uint32_t *only, size_t n_only)
 {
     if (rid_len > LDB_ROUTING_ID_MAX)
         rid_len = LDB_ROUTING_ID_MAX;
@@ -119,6 +119,11 @@ ldb_session *ldb_session_hello(ldb_broker *b, const char *principal, const uint8
         s->rid_len = rid_len;
     }
     s->order = ++b->session_order;
+    s->filtered = n_only > 0;
+    s->only[0] = s->only[1] = 0;
+    for (size_t i = 0; i < n_only; i++)
+        if (only[i] < 128) /* no Body field is numbered higher */
+            s->only[only[i] / 64] |= 1ull << (only[i] % 64);
     start_primary(s);
     return s;
 }
@@ -129,6 +134,7 @@ typedef struct push {
     ldw_envelope_id id;
     const uint8_t *env; /* in the read transaction's map; NULL: message missing */
     size_t len;
+    int skip; /* not for this session (its Hello's only_bodies) */
     int64_t at;
     size_t chunk_end; /* for the first entry of a frame: one past its last */
     uint8_t *sealed;  /* for the first entry: the frame, sealed; NULL: out of memory */
@@ -137,6 +143,7 @@ typedef struct push {
 
 struct pump_ctx {
     ldb_broker *b;
+    const ldb_session *s;
     MDB_txn *txn;
     push *v;
     size_t n;
@@ -145,6 +152,17 @@ struct pump_ctx {
     size_t *chunks;    /* the first entry of each frame */
     size_t n_chunks;
 };
+
+/* Whether session s takes the message of entry p (its Hello's only_bodies). */
+static int wanted(const ldb_session *s, const push *p)
+{
+    ldw_opened o;
+    if (ldw_envelope_open(p->env, p->len, &o, NULL, 0) != LD_OK)
+        return 1; /* the recipient sees what the broker stored */
+    uint32_t f = ldw_body_field(o.env->body.data, o.env->body.len);
+    ldw_opened_clear(&o);
+    return f < 128 && (s->only[f / 64] >> (f % 64) & 1);
+}
 
 static int collect_one(void *vctx, uint64_t delivery_id, uint64_t no, const ldw_envelope_id *id)
 {
@@ -155,6 +173,11 @@ static int collect_one(void *vctx, uint64_t delivery_id, uint64_t no, const ldw_
     p->id = *id;
     if (ldb_store_message_get(c->b->store, c->txn, no, &p->env, &p->len, &p->at) != LD_OK)
         p->env = NULL;
+    if (p->env && c->s->filtered && !wanted(c->s, p)) {
+        p->skip = 1; /* stays in the mailbox; costs this session no window */
+        c->n++;
+        return 0;
+    }
     if (p->env && p->len > c->bytes_room && (c->n || c->bytes_room < LDB_DELIVERY_WINDOW_BYTES)) {
         c->full = 1; /* next time; alone, even a larger one goes */
         return 1;
@@ -233,12 +256,12 @@ static void plan_chunks(struct pump_ctx *c, unsigned protocol)
 {
     size_t max = protocol >= 2 ? LDB_BATCH_MAX : 1;
     for (size_t i = 0; i < c->n;) {
-        if (!c->v[i].env) {
+        if (!c->v[i].env || c->v[i].skip) {
             i++;
             continue;
         }
         size_t j = i, bytes = 0;
-        while (j < c->n && c->v[j].env && j - i < max &&
+        while (j < c->n && c->v[j].env && !c->v[j].skip && j - i < max &&
                (j == i || bytes + c->v[j].len <= LDB_BATCH_BYTES))
             bytes += c->v[j++].len;
         c->v[i].chunk_end = j;
@@ -256,13 +279,10 @@ static int pump(ldb_broker *b, ldb_session *s)
     MDB_txn *txn;
     if (ldb_store_begin(b->store, NULL, 1, &txn) != LD_OK)
         return 0;
-    struct pump_ctx c = {b,
-                         txn,
-                         calloc(room, sizeof(push)),
-                         0,
-                         LDB_DELIVERY_WINDOW_BYTES - s->inflight_bytes,
-                         0,
-                         calloc(room, sizeof(size_t)),
+    struct pump_ctx c = {b,   s,
+                         txn, calloc(room, sizeof(push)),
+                         0,   LDB_DELIVERY_WINDOW_BYTES - s->inflight_bytes,
+                         0,   calloc(room, sizeof(size_t)),
                          0};
     if (!c.v || !c.chunks) {
         free(c.v);
@@ -277,6 +297,11 @@ static int pump(ldb_broker *b, ldb_session *s)
     unsigned sent = 0;
     for (size_t i = 0; i < c.n;) {
         push *p = &c.v[i];
+        if (p->skip) {
+            s->cursor = p->delivery_id;
+            i++;
+            continue;
+        }
         if (!p->env) {
             char hex[33];
             ldb_error("mailbox of %s: delivery %llu refers to a missing message %s", s->principal,

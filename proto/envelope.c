@@ -219,6 +219,28 @@ const char *ldw_body_name(Liandong__V1__Body__MsgCase c)
     }
 }
 
+Liandong__V1__Body__MsgCase ldw_body_case_by_name(const char *name)
+{
+    /* Body field numbers are below 128 (proto/liandong.proto). */
+    if (!name || strcmp(name, "unknown") == 0)
+        return 0;
+    for (int c = 1; c < 128; c++)
+        if (strcmp(ldw_body_name((Liandong__V1__Body__MsgCase)c), name) == 0)
+            return (Liandong__V1__Body__MsgCase)c;
+    return 0;
+}
+
+uint32_t ldw_body_field(const uint8_t *body, size_t len)
+{
+    uint64_t tag = 0;
+    for (size_t i = 0; i < len && i < 5; i++) {
+        tag |= (uint64_t)(body[i] & 0x7f) << (7 * i);
+        if (!(body[i] & 0x80))
+            return tag >> 3 <= UINT32_MAX ? (uint32_t)(tag >> 3) : 0;
+    }
+    return 0;
+}
+
 const char *ldw_reason_name(int code)
 {
     const ProtobufCEnumValue *v =

@@ -129,6 +129,30 @@ int ld_client_new(const ld_client_options *o, ld_client **out, char *err, size_t
                     "options.send_window must be from 1 to %d (0: the default, %d), not %d",
                     LD_SEND_WINDOW_MAX, LD_SEND_WINDOW_DEFAULT, o->send_window);
     }
+    if (o->n_only_types && o->send_only) {
+        free(c);
+        return errf(err, errlen, LD_ERR_INVALID,
+                    "options.only_types and options.send_only exclude each other (a send-only "
+                    "connection takes no deliveries)");
+    }
+    if (o->n_only_types && (!o->only_types || o->n_only_types > LD_ONLY_TYPES_MAX)) {
+        free(c);
+        return errf(err, errlen, LD_ERR_INVALID,
+                    "options.only_types must list 1 to %d delivery types (n_only_types %zu)",
+                    LD_ONLY_TYPES_MAX, o->n_only_types);
+    }
+    for (size_t i = 0; i < o->n_only_types; i++) {
+        uint32_t f = ldw_body_case_by_name(o->only_types[i]);
+        if (!f) {
+            int e = errf(err, errlen, LD_ERR_INVALID,
+                         "options.only_types: \"%s\" is not a message type (e.g. "
+                         "\"escalation_notice\", \"direct\", \"task_assign\")",
+                         o->only_types[i] ? o->only_types[i] : "(null)");
+            free(c);
+            return e;
+        }
+        c->only_bodies[c->n_only_bodies++] = f;
+    }
     c->send_window = o->send_window ? (unsigned)o->send_window : LD_SEND_WINDOW_DEFAULT;
     c->subs = calloc(c->send_window + 1, sizeof *c->subs);
     if (!c->subs) {

@@ -63,6 +63,8 @@ struct ld_client {
     char *endpoint;
     char *client_name;
     int send_only;
+    uint32_t only_bodies[LD_ONLY_TYPES_MAX]; /* Hello's only_bodies */
+    size_t n_only_bodies;
     int send_timeout_ms;
     int resend_interval_ms;
     int connect_timeout_ms;

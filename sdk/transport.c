@@ -141,6 +141,8 @@ static int send_hello(ld_client *c)
     hello.client = c->client_name;
     hello.protocol = LDW_PROTOCOL_VERSION;
     hello.send_only = c->send_only;
+    hello.only_bodies = c->only_bodies;
+    hello.n_only_bodies = c->n_only_bodies;
     Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
     body.msg_case = LIANDONG__V1__BODY__MSG_HELLO;
     body.hello = &hello;

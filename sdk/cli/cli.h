@@ -54,6 +54,9 @@ int ld_cli_parse_seconds(const char *s, int *ms);
 /* Make a client from the globals and connect it. On failure prints the one
  * line and returns LD_CLI_FAIL; *out is NULL then. */
 int ld_cli_connect(ld_client **out, int send_only);
+/* ld_cli_connect taking only deliveries of the n_types types named
+ * (ld_client_options.only_types). */
+int ld_cli_connect_only(ld_client **out, int send_only, const char *const *types, size_t n_types);
 /* Print the failure of an SDK call on c ("refused: REASON: text" for a Nack). */
 int ld_cli_client_fail(ld_client *c, int rc, const char *what);
 

@@ -54,6 +54,11 @@ int ld_cli_parse_seconds(const char *s, int *ms)
 
 int ld_cli_connect(ld_client **out, int send_only)
 {
+    return ld_cli_connect_only(out, send_only, NULL, 0);
+}
+
+int ld_cli_connect_only(ld_client **out, int send_only, const char *const *types, size_t n_types)
+{
     *out = NULL;
     if (!ld_cli_g.broker)
         return ld_cli_fail("no broker endpoint: use --broker ENDPOINT or set LIANDONG_BROKER");
@@ -70,6 +75,8 @@ int ld_cli_connect(ld_client **out, int send_only)
     o.broker_key_path = ld_cli_g.broker_key;
     o.client_name = "liandong-cli/" LD_VERSION_STRING;
     o.send_only = send_only;
+    o.only_types = types;
+    o.n_only_types = n_types;
     if (ld_cli_g.timeout_ms > 0) {
         o.connect_timeout_ms = ld_cli_g.timeout_ms;
         o.send_timeout_ms = ld_cli_g.timeout_ms;

@@ -207,7 +207,10 @@ int ld_cli_escalations(int argc, char **argv)
     if (optind < argc)
         return ld_cli_usage("escalations", "unexpected argument '%s'", argv[optind]);
     ld_client *cl;
-    int st = ld_cli_connect(&cl, !follow);
+    /* Following: only notices come to this connection, so other deliveries
+     * left for `inbox` never hold them up. */
+    static const char *const notices_only[] = {"escalation_notice"};
+    int st = follow ? ld_cli_connect_only(&cl, 0, notices_only, 1) : ld_cli_connect(&cl, 1);
     if (st != LD_CLI_OK)
         return st;
     ld_escalations *e;

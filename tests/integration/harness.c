@@ -285,11 +285,19 @@ void th_raw_direct(th_raw *r, const char *to, const char *text, ldw_envelope_id 
 
 Liandong__V1__Body *th_raw_hello_protocol(th_raw *r, unsigned protocol, int send_only)
 {
+    return th_raw_hello_only(r, protocol, send_only, NULL, 0);
+}
+
+Liandong__V1__Body *th_raw_hello_only(th_raw *r, unsigned protocol, int send_only,
+                                      const uint32_t *only, size_t n_only)
+{
     Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
     Liandong__V1__Hello h = LIANDONG__V1__HELLO__INIT;
     h.client = "liandong-tests";
     h.protocol = protocol;
     h.send_only = send_only;
+    h.only_bodies = (uint32_t *)only;
+    h.n_only_bodies = n_only;
     body.msg_case = LIANDONG__V1__BODY__MSG_HELLO;
     body.hello = &h;
     th_raw_send_body(r, r->id, r->id->id, 0, ldw_now_ms(), &body, NULL, NULL, NULL);

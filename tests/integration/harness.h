@@ -80,6 +80,10 @@ Liandong__V1__Body *th_raw_hello_send_only(th_raw *r);
 /* Hello naming a wire protocol version (th_raw_hello says 1: one answer
  * and one delivery per frame; 2 lets the broker batch them). */
 Liandong__V1__Body *th_raw_hello_protocol(th_raw *r, unsigned protocol, int send_only);
+/* th_raw_hello_protocol asking only for deliveries whose Body field number
+ * is in only[] (Hello.only_bodies; n_only 0: all). */
+Liandong__V1__Body *th_raw_hello_only(th_raw *r, unsigned protocol, int send_only,
+                                      const uint32_t *only, size_t n_only);
 
 /* Receive one broker message within timeout_ms, check the broker's signature,
  * and return its body (caller frees with liandong__v1__body__free_unpacked),

@@ -931,6 +931,57 @@ static void test_large_ledger_reply(void **state)
     th_body_free(r);
 }
 
+/* A connection whose Hello asks only for TaskAssigns gets them although
+ * more unread Directs than the broker's delivery window (2,048) wait before
+ * them in the mailbox; the Directs stay there for the next connection
+ * without a filter, and the TaskAssigns are not delivered twice. */
+static void test_hello_only_bodies(void **state)
+{
+    fixture *f = *state;
+    enum { N_DIRECT = 2100 };
+    start(f, NULL);
+    up(f, &f->fgw);
+    for (int i = 0; i < N_DIRECT; i++)
+        th_raw_direct(&f->fgw.tx, GXJ, "请阅", NULL);
+    for (int i = 0; i < N_DIRECT; i++) {
+        Liandong__V1__Body *b = th_raw_recv_reply(&f->fgw.tx, 10000);
+        assert_non_null(b);
+        assert_int_equal(b->msg_case, LIANDONG__V1__BODY__MSG_ACK);
+        th_body_free(b);
+    }
+    publish(f, &f->bgs, "ir-2022.yaml", PLAN_V1);
+    ok(&f->bgs);
+
+    actor *g = &f->gxj;
+    const uint32_t only[] = {LIANDONG__V1__BODY__MSG_TASK_ASSIGN};
+    th_raw_connect(&g->rx, &f->env, g->id, g->id);
+    Liandong__V1__Body *hr = th_raw_hello_only(&g->rx, 1, 0, only, 1);
+    assert_int_equal(hr->hello_reply->mailbox_size, N_DIRECT + 2);
+    th_body_free(hr);
+    assign a[2];
+    assigns(f, g, 2, a);
+    has_assign(a, 2, "ir-2.1.1", LEAD, ASSIGNED);
+    has_assign(a, 2, "ir-2.1.2", SUPPORT, ASSIGNED);
+    silence(g, 300);
+    /* A Direct sent now does not come to the filtered connection either. */
+    th_raw_direct(&f->fgw.tx, GXJ, "新消息", NULL);
+    Liandong__V1__Body *b = th_raw_recv_reply(&f->fgw.tx, 5000);
+    assert_int_equal(b->msg_case, LIANDONG__V1__BODY__MSG_ACK);
+    th_body_free(b);
+    silence(g, 300);
+    th_raw_close(&g->rx);
+
+    /* A connection without a filter gets the Directs, and only them. */
+    th_raw_connect(&g->rx, &f->env, g->id, g->id);
+    hr = th_raw_hello(&g->rx);
+    assert_int_equal(hr->hello_reply->mailbox_size, N_DIRECT + 1);
+    th_body_free(hr);
+    for (int i = 0; i < N_DIRECT + 1; i++)
+        expect_message(f, g, LIANDONG__V1__BODY__MSG_DIRECT, FGW);
+    silence(g, 300);
+    th_raw_close(&g->rx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -941,6 +992,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config_loads_example_plan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_errors_stop_the_broker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_ledger_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hello_only_bodies, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

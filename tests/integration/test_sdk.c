@@ -42,7 +42,8 @@ static int teardown(void **state)
     return 0;
 }
 
-static ld_client *client(fixture *f, const char *id, int connect)
+static ld_client *client_only(fixture *f, const char *id, int connect, const char *const *only,
+                              size_t n_only)
 {
     char path[512], err[512];
     th_secret_path(&f->env, id, path, sizeof path);
@@ -52,6 +53,8 @@ static ld_client *client(fixture *f, const char *id, int connect)
     o.identity_path = path;
     o.broker_key_path = f->env.broker_pub;
     o.resend_interval_ms = 300;
+    o.only_types = only;
+    o.n_only_types = n_only;
     ld_client *c;
     int rc = ld_client_new(&o, &c, err, sizeof err);
     if (rc != LD_OK)
@@ -59,6 +62,11 @@ static ld_client *client(fixture *f, const char *id, int connect)
     if (connect && ld_client_connect(c) != LD_OK)
         fail_msg("connect: %s", ld_client_last_error(c));
     return c;
+}
+
+static ld_client *client(fixture *f, const char *id, int connect)
+{
+    return client_only(f, id, connect, NULL, 0);
 }
 
 static void test_send_receive_ack(void **state)
@@ -197,6 +205,49 @@ static void test_bad_identity_file(void **state)
     assert_int_equal(chmod(path, 0600), 0);
 }
 
+/* options.only_types reaches the broker: a client taking only TaskAssigns
+ * gets no Direct, which waits for a client without the filter. Bad lists are
+ * refused by ld_client_new. */
+static void test_only_types(void **state)
+{
+    fixture *f = *state;
+    ld_client *a = client(f, "mdj.gxj", 1);
+    const char *to[] = {"mdj.fgw"};
+    assert_int_equal(ld_client_send_direct(a, to, 1, "只给任务", NULL, 0, NULL), LD_OK);
+    const char *only[] = {"task_assign"};
+    ld_client *b = client_only(f, "mdj.fgw", 1, only, 1);
+    ld_delivery *d;
+    assert_int_equal(ld_client_recv(b, 500, &d), LD_ERR_TIMEOUT);
+    ld_client_destroy(&b);
+    b = client(f, "mdj.fgw", 1);
+    assert_int_equal(ld_client_recv(b, 5000, &d), LD_OK);
+    assert_string_equal(d->text, "只给任务");
+    ld_delivery_destroy(&d);
+    ld_client_destroy(&b);
+    ld_client_destroy(&a);
+
+    char path[512], err[512] = "";
+    th_secret_path(&f->env, "mdj.fgw", path, sizeof path);
+    ld_client_options o;
+    ld_client_options_init(&o);
+    o.endpoint = f->env.endpoint;
+    o.identity_path = path;
+    o.broker_key_path = f->env.broker_pub;
+    const char *bad[] = {"escalation_notice", "notices"};
+    o.only_types = bad;
+    o.n_only_types = 2;
+    assert_int_equal(ld_client_new(&o, &b, err, sizeof err), LD_ERR_INVALID);
+    assert_null(b);
+    assert_non_null(strstr(err, "\"notices\" is not a message type"));
+    o.n_only_types = 1;
+    o.send_only = 1;
+    assert_int_equal(ld_client_new(&o, &b, err, sizeof err), LD_ERR_INVALID);
+    assert_non_null(strstr(err, "send_only"));
+    o.send_only = 0;
+    assert_int_equal(ld_client_new(&o, &b, err, sizeof err), LD_OK);
+    ld_client_destroy(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +256,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reconnect_and_resend, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_delivery_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_identity_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_only_types, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

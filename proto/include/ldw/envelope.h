@@ -77,6 +77,14 @@ void ldw_opened_clear(ldw_opened *o);
 /* Short name of a body case ("direct", "hello", ...), for logs. */
 const char *ldw_body_name(Liandong__V1__Body__MsgCase c);
 
+/* The body case named (as ldw_body_name says it), or 0 if none is. */
+Liandong__V1__Body__MsgCase ldw_body_case_by_name(const char *name);
+
+/* The case of a serialized Body without unpacking it: the field number of
+ * its first field (a Body holds one), or 0 if it is empty or its first tag
+ * does not parse. */
+uint32_t ldw_body_field(const uint8_t *body, size_t len);
+
 /* Name of a reason code ("MALFORMED", ...); "UNKNOWN" for other values. */
 const char *ldw_reason_name(int code);
 

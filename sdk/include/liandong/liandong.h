@@ -111,7 +111,15 @@ typedef struct ld_client_options {
                                 connections). Default 0. */
     int send_window;         /* submissions (ld_client_submit_*) in flight at most;
                                 0: the default, 64; at most LD_SEND_WINDOW_MAX */
+    /* Only deliveries of these types (ld_delivery.type names, e.g.
+     * "escalation_notice"), at most LD_ONLY_TYPES_MAX; the others stay in the
+     * mailbox for the principal's other connections and do not hold up
+     * these. NULL / 0: every delivery. Not with send_only. */
+    const char *const *only_types;
+    size_t n_only_types;
 } ld_client_options;
+
+#define LD_ONLY_TYPES_MAX 32
 
 #define LD_SEND_WINDOW_DEFAULT 64
 #define LD_SEND_WINDOW_MAX 4096
