@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh [SECONDS] - build the libFuzzer harnesses with clang
 # (ASan + UBSan) in build-fuzz/ and run each for SECONDS (default 30).
-#   tests/fuzz/run.sh 30          CI: about 2.5 minutes for the five
+#   tests/fuzz/run.sh 30          CI: about 4.5 minutes for the nine
 #   tests/fuzz/run.sh 14400       four hours each (see docs/testing.md)
 #   FUZZ_ONLY="plan config" tests/fuzz/run.sh 600
 #   FUZZ_SEED=0 tests/fuzz/run.sh 3600   a random seed (the default, 1, repeats CI)
@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-30}
 build=${LD_FUZZ_BUILD_DIR:-build-fuzz}
-harnesses=${FUZZ_ONLY:-"envelope body config plan keyfile"}
+harnesses=${FUZZ_ONLY:-"envelope body config plan keyfile calendar escalation_rules plugin_config body_info"}
 jobs=$(nproc)
 # A fixed seed makes a CI run repeatable; FUZZ_SEED=0 picks a random one.
 seed=${FUZZ_SEED:-1}
