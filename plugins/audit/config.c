@@ -50,7 +50,7 @@ int lda_config_parse(const char *yaml, lda_config *c, char *err, size_t errlen)
             yaml_node_t *v = yaml_document_get_node(&doc, pr->value);
             const char *key =
                 k && k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
-            unsigned long long n;
+            unsigned long long n = 0;
             if (strcmp(key, "checkpoint_records") == 0) {
                 rc = number(v, key, 100000000ull, &n, err, errlen);
                 c->checkpoint_records = n;

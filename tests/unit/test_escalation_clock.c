@@ -325,12 +325,50 @@ static void test_year_cost(void **state)
     assert_true(events > 61 * 10);
 }
 
+/* The plugin config: a setting given twice is refused (a second list used
+ * to replace the first array and keep its count). */
+static void test_config_given_twice(void **state)
+{
+    (void)state;
+    lde_config c;
+    char err[512];
+    assert_int_equal(lde_config_parse("plans: [a.yaml, b.yaml]\ncalendar_files: [c.yaml]\n", &c,
+                                      err, sizeof err),
+                     LD_OK);
+    assert_int_equal(c.n_plans, 2);
+    assert_string_equal(c.plans[1], "b.yaml");
+    assert_int_equal(c.n_calendar_files, 1);
+    lde_config_clear(&c);
+    assert_int_not_equal(
+        lde_config_parse("plans: [a.yaml, b.yaml]\nplans: [c.yaml]\n", &c, err, sizeof err), LD_OK);
+    assert_non_null(strstr(err, "plans is given twice"));
+    lde_config_clear(&c);
+}
+
+/* Counting back more years than lie between year 0 and the due date stays
+ * inside the month table (UBSan caught an index of -1 here). */
+static void test_far_back(void **state)
+{
+    (void)state;
+    lde_rules r;
+    char err[512];
+    assert_int_equal(lde_rules_parse_text("warn_before: 3000 years\n", &r, err, sizeof err),
+                     LD_OK);
+    int32_t out;
+    int unverified = 0, provisional = 0;
+    assert_int_equal(lde_dur_back(cal, &r, D("2025-12-31"), &r.warn_before, &out, &unverified,
+                                  &provisional),
+                     LD_OK);
+    assert_true(out < D("2025-12-31") - 365 * 2999); /* about 975 BC */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_rules),     cmocka_unit_test(test_plan_rules),
         cmocka_unit_test(test_ladder_sequence), cmocka_unit_test(test_no_report_periods),
         cmocka_unit_test(test_fire_regulation), cmocka_unit_test(test_year_cost),
+        cmocka_unit_test(test_config_given_twice), cmocka_unit_test(test_far_back),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
