@@ -279,11 +279,12 @@ static int pump(ldb_broker *b, ldb_session *s)
     MDB_txn *txn;
     if (ldb_store_begin(b->store, NULL, 1, &txn) != LD_OK)
         return 0;
-    struct pump_ctx c = {b,   s,
-                         txn, calloc(room, sizeof(push)),
-                         0,   LDB_DELIVERY_WINDOW_BYTES - s->inflight_bytes,
-                         0,   calloc(room, sizeof(size_t)),
-                         0};
+    struct pump_ctx c = {.b = b,
+                         .s = s,
+                         .txn = txn,
+                         .v = calloc(room, sizeof(push)),
+                         .bytes_room = LDB_DELIVERY_WINDOW_BYTES - s->inflight_bytes,
+                         .chunks = calloc(room, sizeof(size_t))};
     if (!c.v || !c.chunks) {
         free(c.v);
         free(c.chunks);
