@@ -352,22 +352,21 @@ static void test_far_back(void **state)
     (void)state;
     lde_rules r;
     char err[512];
-    assert_int_equal(lde_rules_parse_text("warn_before: 3000 years\n", &r, err, sizeof err),
-                     LD_OK);
+    assert_int_equal(lde_rules_parse_text("warn_before: 3000 years\n", &r, err, sizeof err), LD_OK);
     int32_t out;
     int unverified = 0, provisional = 0;
-    assert_int_equal(lde_dur_back(cal, &r, D("2025-12-31"), &r.warn_before, &out, &unverified,
-                                  &provisional),
-                     LD_OK);
+    assert_int_equal(
+        lde_dur_back(cal, &r, D("2025-12-31"), &r.warn_before, &out, &unverified, &provisional),
+        LD_OK);
     assert_true(out < D("2025-12-31") - 365 * 2999); /* about 975 BC */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_rules),     cmocka_unit_test(test_plan_rules),
-        cmocka_unit_test(test_ladder_sequence), cmocka_unit_test(test_no_report_periods),
-        cmocka_unit_test(test_fire_regulation), cmocka_unit_test(test_year_cost),
+        cmocka_unit_test(test_parse_rules),        cmocka_unit_test(test_plan_rules),
+        cmocka_unit_test(test_ladder_sequence),    cmocka_unit_test(test_no_report_periods),
+        cmocka_unit_test(test_fire_regulation),    cmocka_unit_test(test_year_cost),
         cmocka_unit_test(test_config_given_twice), cmocka_unit_test(test_far_back),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
