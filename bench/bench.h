@@ -86,6 +86,14 @@ typedef struct crypto_result {
 } crypto_result;
 void bench_crypto(const bench_opts *o, crypto_result *r);
 
+/* Part 2b, the storage floor (bench/storage.c): one-put LMDB commits with
+ * the default sync, back to back, in TMPDIR (where the broker's data goes). */
+typedef struct storage_result {
+    double commits_per_s;
+    double commit_us[3]; /* p50, p99, p99.9 */
+} storage_result;
+void bench_storage(const bench_opts *o, storage_result *r);
+
 typedef struct lat_result {
     double rate;        /* asked for, msg/s */
     double achieved;    /* msg/s */
