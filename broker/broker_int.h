@@ -44,16 +44,20 @@ typedef struct ldb_peer {
 #define LDB_BATCH_BYTES (256 * 1024)
 
 /* A connection that said Hello and takes deliveries. A principal may have
- * several (a department system and an operator's `liandong inbox`); its
- * mailbox goes to one of them, the primary: the newest. When the primary's
- * connection is found gone, the next newest takes over from the start of
- * the mailbox. */
+ * several (a department system, an operator's `liandong inbox`, a
+ * supervisor's `escalations --follow`). Of the connections asking for the
+ * same deliveries (Hello.only_bodies, or all) the newest is active (the
+ * "primary"); the others wait. An entry of type t goes to the newest active
+ * connection that asked for t by name, else to the active one that asked for
+ * everything. When an active connection is found gone, the next newest with
+ * the same filter takes over from the start of the mailbox (and, if it named
+ * types, the others start over too: those types may be theirs now). */
 typedef struct ldb_session {
     char principal[LDK_ID_MAX + 1];
     uint8_t rid[LDB_ROUTING_ID_MAX];
     size_t rid_len;
     uint64_t order;        /* Hello order: higher is newer */
-    int primary;           /* deliveries go to this session */
+    int primary;           /* active: deliveries go to this session */
     uint64_t cursor;       /* highest delivery id sent in this session */
     unsigned inflight;     /* sent, not yet acknowledged */
     size_t inflight_bytes; /* their envelopes' bytes */
@@ -118,8 +122,8 @@ void ldb_prune_dedup(ldb_broker *b);
 /* Receive and process one batch of messages (at least one is waiting). */
 void ldb_pipeline_run_batch(ldb_broker *b);
 
-/* The primary session of principal, or NULL. */
-ldb_session *ldb_session_primary(ldb_broker *b, const char *principal);
+/* New mailbox entries for principal: its active sessions look again. */
+void ldb_sessions_wake(ldb_broker *b, const char *principal);
 /* The session on routing id rid, or NULL. */
 ldb_session *ldb_session_by_rid(ldb_broker *b, const uint8_t *rid, size_t rid_len);
 /* Start (or restart) a receiving session of principal on routing id rid; it

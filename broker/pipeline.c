@@ -194,11 +194,8 @@ static int deliver(ldb_broker *b, MDB_txn *txn, item *it, char **to, size_t n_to
     for (size_t i = 0; i < n && rc == LD_OK; i++) {
         uint64_t did;
         rc = ldb_store_mailbox_put(b->store, txn, to[i], no, &it->o.id, &did);
-        if (rc == LD_OK) {
-            ldb_session *s = ldb_session_primary(b, to[i]);
-            if (s)
-                s->more = 1;
-        }
+        if (rc == LD_OK)
+            ldb_sessions_wake(b, to[i]);
     }
     return rc;
 }

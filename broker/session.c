@@ -37,12 +37,11 @@ unsigned ldb_peer_protocol(const ldb_broker *b, const uint8_t *rid, size_t rid_l
     return p->protocol;
 }
 
-ldb_session *ldb_session_primary(ldb_broker *b, const char *principal)
+void ldb_sessions_wake(ldb_broker *b, const char *principal)
 {
     for (size_t i = 0; i < b->n_sessions; i++)
         if (b->sessions[i].primary && strcmp(b->sessions[i].principal, principal) == 0)
-            return &b->sessions[i];
-    return NULL;
+            b->sessions[i].more = 1;
 }
 
 ldb_session *ldb_session_by_rid(ldb_broker *b, const uint8_t *rid, size_t rid_len)
@@ -63,25 +62,45 @@ static void start_primary(ldb_session *s)
     s->more = 1;
 }
 
-/* Remove session i; the newest other session of its principal takes over. */
+/* Whether a and b ask for the same deliveries (Hello.only_bodies). */
+static int same_filter(const ldb_session *a, const ldb_session *b)
+{
+    return a->filtered == b->filtered &&
+           (!a->filtered || (a->only[0] == b->only[0] && a->only[1] == b->only[1]));
+}
+
+/* Every active session of principal but except starts over: types a
+ * filtered session that is gone took may be theirs now. */
+static void restart_others(ldb_broker *b, const char *principal, const ldb_session *except)
+{
+    for (size_t j = 0; j < b->n_sessions; j++) {
+        ldb_session *s = &b->sessions[j];
+        if (s != except && s->primary && strcmp(s->principal, principal) == 0)
+            start_primary(s);
+    }
+}
+
+/* Remove session i; the newest other session of its principal with the
+ * same filter takes over. */
 static void remove_session(ldb_broker *b, size_t i)
 {
-    char principal[LDK_ID_MAX + 1];
-    memcpy(principal, b->sessions[i].principal, sizeof principal);
-    int was_primary = b->sessions[i].primary;
+    ldb_session gone = b->sessions[i];
     b->sessions[i] = b->sessions[--b->n_sessions];
-    if (!was_primary)
+    if (!gone.primary)
         return;
     ldb_session *next = NULL;
     for (size_t j = 0; j < b->n_sessions; j++) {
         ldb_session *s = &b->sessions[j];
-        if (strcmp(s->principal, principal) == 0 && (!next || s->order > next->order))
+        if (strcmp(s->principal, gone.principal) == 0 && same_filter(s, &gone) &&
+            (!next || s->order > next->order))
             next = s;
     }
     if (next) {
-        ldb_info("session %s: deliveries move to its previous connection", principal);
+        ldb_info("session %s: deliveries move to its previous connection", gone.principal);
         start_primary(next);
     }
+    if (gone.filtered)
+        restart_others(b, gone.principal, next);
 }
 
 ldb_session *ldb_session_hello(ldb_broker *b, const char *principal, const uint8_t *rid,
@@ -89,20 +108,28 @@ ldb_session *ldb_session_hello(ldb_broker *b, const char *principal, const uint8
 {
     if (rid_len > LDB_ROUTING_ID_MAX)
         rid_len = LDB_ROUTING_ID_MAX;
+    ldb_session f; /* the filter asked for */
+    memset(&f, 0, sizeof f);
+    f.filtered = n_only > 0;
+    for (size_t i = 0; i < n_only; i++)
+        if (only[i] < 128) /* no Body field is numbered higher */
+            f.only[only[i] / 64] |= 1ull << (only[i] % 64);
     size_t count = 0, oldest = 0;
     ldb_session *s = NULL;
     for (size_t i = 0; i < b->n_sessions; i++) {
         ldb_session *o = &b->sessions[i];
         if (strcmp(o->principal, principal) != 0)
             continue;
-        o->primary = 0;
         if (o->rid_len == rid_len && memcmp(o->rid, rid, rid_len) == 0)
             s = o;
+        else if (same_filter(o, &f))
+            o->primary = 0; /* the new connection replaces it */
         if (count++ == 0 || o->order < b->sessions[oldest].order)
             oldest = i;
     }
+    int restart = s && s->primary && s->filtered && !same_filter(s, &f);
     if (!s && count >= LDB_SESSIONS_PER_PRINCIPAL)
-        remove_session(b, oldest); /* not the primary: all were demoted above */
+        remove_session(b, oldest);
     if (!s) {
         if (b->n_sessions == b->cap_sessions) {
             size_t cap = b->cap_sessions ? b->cap_sessions * 2 : 16;
@@ -119,13 +146,33 @@ ldb_session *ldb_session_hello(ldb_broker *b, const char *principal, const uint8
         s->rid_len = rid_len;
     }
     s->order = ++b->session_order;
-    s->filtered = n_only > 0;
-    s->only[0] = s->only[1] = 0;
-    for (size_t i = 0; i < n_only; i++)
-        if (only[i] < 128) /* no Body field is numbered higher */
-            s->only[only[i] / 64] |= 1ull << (only[i] % 64);
+    s->filtered = f.filtered;
+    s->only[0] = f.only[0];
+    s->only[1] = f.only[1];
     start_primary(s);
+    if (restart) /* it took other types before: they may be another's now */
+        restart_others(b, principal, s);
     return s;
+}
+
+/* Which deliveries session s takes: a filtered session the types it asked
+ * for that no newer active filtered session of its principal asked for; an
+ * unfiltered one every type no active filtered session asked for. *check is
+ * 0 when that is every type (no need to look at the entries). */
+static void session_takes(const ldb_broker *b, const ldb_session *s, uint64_t take[2], int *check)
+{
+    uint64_t other[2] = {0, 0};
+    for (size_t i = 0; i < b->n_sessions; i++) {
+        const ldb_session *o = &b->sessions[i];
+        if (o == s || !o->primary || !o->filtered || strcmp(o->principal, s->principal) != 0 ||
+            (s->filtered && o->order < s->order))
+            continue;
+        other[0] |= o->only[0];
+        other[1] |= o->only[1];
+    }
+    for (int k = 0; k < 2; k++)
+        take[k] = (s->filtered ? s->only[k] : ~0ull) & ~other[k];
+    *check = s->filtered || other[0] || other[1];
 }
 
 /* One mailbox entry to push: read on the main thread, sealed on the pool. */
@@ -143,7 +190,8 @@ typedef struct push {
 
 struct pump_ctx {
     ldb_broker *b;
-    const ldb_session *s;
+    uint64_t take[2]; /* Body field numbers this session takes (session_takes) */
+    int check;        /* 0: it takes every entry */
     MDB_txn *txn;
     push *v;
     size_t n;
@@ -153,15 +201,15 @@ struct pump_ctx {
     size_t n_chunks;
 };
 
-/* Whether session s takes the message of entry p (its Hello's only_bodies). */
-static int wanted(const ldb_session *s, const push *p)
+/* Whether the message of entry p has a body type in take[]. */
+static int wanted(const uint64_t take[2], const push *p)
 {
     ldw_opened o;
     if (ldw_envelope_open(p->env, p->len, &o, NULL, 0) != LD_OK)
         return 1; /* the recipient sees what the broker stored */
     uint32_t f = ldw_body_field(o.env->body.data, o.env->body.len);
     ldw_opened_clear(&o);
-    return f < 128 && (s->only[f / 64] >> (f % 64) & 1);
+    return f < 128 && (take[f / 64] >> (f % 64) & 1);
 }
 
 static int collect_one(void *vctx, uint64_t delivery_id, uint64_t no, const ldw_envelope_id *id)
@@ -173,8 +221,8 @@ static int collect_one(void *vctx, uint64_t delivery_id, uint64_t no, const ldw_
     p->id = *id;
     if (ldb_store_message_get(c->b->store, c->txn, no, &p->env, &p->len, &p->at) != LD_OK)
         p->env = NULL;
-    if (p->env && c->s->filtered && !wanted(c->s, p)) {
-        p->skip = 1; /* stays in the mailbox; costs this session no window */
+    if (p->env && c->check && !wanted(c->take, p)) {
+        p->skip = 1; /* stays in the mailbox (for another session); costs this one no window */
         c->n++;
         return 0;
     }
@@ -280,11 +328,11 @@ static int pump(ldb_broker *b, ldb_session *s)
     if (ldb_store_begin(b->store, NULL, 1, &txn) != LD_OK)
         return 0;
     struct pump_ctx c = {.b = b,
-                         .s = s,
                          .txn = txn,
                          .v = calloc(room, sizeof(push)),
                          .bytes_room = LDB_DELIVERY_WINDOW_BYTES - s->inflight_bytes,
                          .chunks = calloc(room, sizeof(size_t))};
+    session_takes(b, s, c.take, &c.check);
     if (!c.v || !c.chunks) {
         free(c.v);
         free(c.chunks);

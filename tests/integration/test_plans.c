@@ -982,6 +982,62 @@ static void test_hello_only_bodies(void **state)
     th_raw_close(&g->rx);
 }
 
+/* Two connections of one principal at once: one asking only for
+ * TaskAssigns, one for everything. Each gets its share; when the filtered
+ * one is found gone, the other takes TaskAssigns too. */
+static void test_filtered_and_unfiltered_together(void **state)
+{
+    fixture *f = *state;
+    start(f, NULL);
+    actor *g = &f->gxj;
+    th_raw_connect(&g->rx, &f->env, g->id, g->id);
+    th_body_free(th_raw_hello(&g->rx));
+    actor fl = {.id = g->id};
+    const uint32_t only[] = {LIANDONG__V1__BODY__MSG_TASK_ASSIGN};
+    th_raw_connect(&fl.rx, &f->env, g->id, g->id);
+    th_body_free(th_raw_hello_only(&fl.rx, 1, 0, only, 1));
+
+    up(f, &f->fgw);
+    th_raw_direct(&f->fgw.tx, GXJ, "请阅", NULL);
+    Liandong__V1__Body *b = th_raw_recv_reply(&f->fgw.tx, 5000);
+    assert_int_equal(b->msg_case, LIANDONG__V1__BODY__MSG_ACK);
+    th_body_free(b);
+    publish(f, &f->bgs, "ir-2022.yaml", PLAN_V1);
+    ok(&f->bgs);
+
+    /* The filtered connection gets the TaskAssigns (and does not
+     * acknowledge them); the other one the rest. */
+    for (int i = 0; i < 2; i++) {
+        b = th_raw_recv(&fl.rx, 5000);
+        assert_non_null(b);
+        assert_int_equal(b->msg_case, LIANDONG__V1__BODY__MSG_DELIVERY);
+        ldw_opened o;
+        assert_int_equal(
+            ldw_envelope_open(b->delivery->envelope.data, b->delivery->envelope.len, &o, NULL, 0),
+            LD_OK);
+        assert_string_equal(o.hdr->sender, f->env.broker->id);
+        ldw_opened_clear(&o);
+        th_body_free(b);
+    }
+    silence(&fl, 300);
+    expect_message(f, g, LIANDONG__V1__BODY__MSG_DIRECT, FGW);
+    silence(g, 300);
+
+    /* The filtered connection goes; the next TaskAssign finds it gone, and
+     * the other connection starts over: the two it left unacknowledged and
+     * the new one. */
+    th_raw_close(&fl.rx);
+    publish(f, &f->bgs, "ir-2022.yaml", PLAN_HEAD TASK_T1("[mdj.fgw]") TASK_T2 TASK_T3);
+    ok(&f->bgs);
+    assign a[3];
+    assigns(f, g, 3, a);
+    has_assign(a, 3, "ir-2.1.1", LEAD, ASSIGNED);
+    has_assign(a, 3, "ir-2.1.2", SUPPORT, ASSIGNED);
+    has_assign(a, 3, "ir-2.1.1", LEAD, UPDATED);
+    silence(g, 300);
+    th_raw_close(&g->rx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -993,6 +1049,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config_errors_stop_the_broker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_ledger_reply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hello_only_bodies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_filtered_and_unfiltered_together, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
