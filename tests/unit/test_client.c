@@ -21,6 +21,7 @@
 #include <zmq.h>
 
 #include "../../sdk/ldc.h"
+#include "fake_broker.h"
 
 /* ---- pure parts ------------------------------------------------------------ */
 
@@ -287,11 +288,7 @@ static void test_delivery_check(void **state)
 /* ---- a scripted fake broker ------------------------------------------------ */
 
 typedef struct fake {
-    pthread_t thread;
-    void *ctx, *router;
-    char endpoint[64];
-    pthread_mutex_t mu;
-    int stop;
+    fake_broker core; /* first: the callbacks get &core */
     /* what it saw */
     int hellos;
     int directs; /* Direct frames received (resends included) */
@@ -304,30 +301,6 @@ typedef struct fake {
 } fake;
 
 static fake fb;
-
-/* cmocka's asserts must not run off the main thread. */
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x)) {                                                                                \
-            fprintf(stderr, "fake broker: check failed: %s (line %d)\n", #x, __LINE__);            \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static void fake_send(fake *f, zmq_msg_t *rid, const Liandong__V1__Body *b, const uint8_t *sk)
-{
-    ldw_header_fields h = {
-        .sender = "broker", .key_id = broker_ident->key_id, .seq = 0, .sent_at_ms = ldw_now_ms()};
-    uint8_t *buf;
-    size_t len;
-    CHECK(ldw_envelope_seal_body(&h, b, sk, &buf, &len, NULL) == LD_OK);
-    zmq_msg_t copy;
-    zmq_msg_init(&copy);
-    zmq_msg_copy(&copy, rid);
-    zmq_msg_send(&copy, f->router, ZMQ_SNDMORE);
-    zmq_send(f->router, buf, len, 0);
-    free(buf);
-}
 
 static void fake_delivery(fake *f, zmq_msg_t *rid, uint64_t delivery_id, const char *text,
                           uint64_t seq, const uint8_t *inner_sk, const uint8_t *broker_sk)
@@ -346,7 +319,7 @@ static void fake_delivery(fake *f, zmq_msg_t *rid, uint64_t delivery_id, const c
     Liandong__V1__Body b = LIANDONG__V1__BODY__INIT;
     b.msg_case = LIANDONG__V1__BODY__MSG_DELIVERY;
     b.delivery = &dm;
-    fake_send(f, rid, &b, broker_sk);
+    fake_broker_send(&f->core, rid, &b, broker_sk);
     free(env);
 }
 
@@ -374,7 +347,7 @@ static void fake_deliveries_d1(fake *f, zmq_msg_t *rid)
     Liandong__V1__Body b = LIANDONG__V1__BODY__INIT;
     b.msg_case = LIANDONG__V1__BODY__MSG_DELIVERIES;
     b.deliveries = &ds;
-    fake_send(f, rid, &b, broker_ident->sign_secret);
+    fake_broker_send(&f->core, rid, &b, broker_ident->sign_secret);
     free(env);
 }
 
@@ -383,14 +356,14 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
     ldw_opened o;
     if (ldw_envelope_open(data, len, &o, NULL, 0) != LD_OK)
         return;
-    CHECK(ldw_envelope_verify(&o, client_ident->sign_public) == LD_OK);
+    FAKE_CHECK(ldw_envelope_verify(&o, client_ident->sign_public) == LD_OK);
     Liandong__V1__Body *b = ldw_opened_body(&o);
-    CHECK(b != NULL);
+    FAKE_CHECK(b != NULL);
     Liandong__V1__Body r = LIANDONG__V1__BODY__INIT;
-    pthread_mutex_lock(&f->mu);
+    pthread_mutex_lock(&f->core.mu);
     if (b->msg_case == LIANDONG__V1__BODY__MSG_HELLO) {
-        CHECK(o.hdr->seq == 0);
-        CHECK(b->hello->protocol == LDW_PROTOCOL_VERSION);
+        FAKE_CHECK(o.hdr->seq == 0);
+        FAKE_CHECK(b->hello->protocol == LDW_PROTOCOL_VERSION);
         f->hellos++;
         Liandong__V1__HelloReply hr = LIANDONG__V1__HELLO_REPLY__INIT;
         hr.last_seq = f->hello_last_seq;
@@ -401,7 +374,7 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
         hr.protocol = 1;
         r.msg_case = LIANDONG__V1__BODY__MSG_HELLO_REPLY;
         r.hello_reply = &hr;
-        fake_send(f, rid, &r, broker_ident->sign_secret);
+        fake_broker_send(&f->core, rid, &r, broker_ident->sign_secret);
         if (f->hellos == 1) {
             /* The mailbox: one Deliveries frame (protocol 2) of d1, d1
              * again (same delivery), d1's envelope as a second mailbox
@@ -431,7 +404,7 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
             n.text = "recipient 'nobody' is not in the roster";
             r.msg_case = LIANDONG__V1__BODY__MSG_NACK;
             r.nack = &n;
-            fake_send(f, rid, &r, broker_ident->sign_secret);
+            fake_broker_send(&f->core, rid, &r, broker_ident->sign_secret);
         } else {
             /* One Answers frame (protocol 2): a stray Ack for someone
              * else's envelope first, which must be ignored, then ours. */
@@ -456,81 +429,50 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
             as.answers = ap;
             r.msg_case = LIANDONG__V1__BODY__MSG_ANSWERS;
             r.answers = &as;
-            fake_send(f, rid, &r, broker_ident->sign_secret);
+            fake_broker_send(&f->core, rid, &r, broker_ident->sign_secret);
             if (strcmp(t, "push later") == 0)
                 f->push_at = ldc_mono_ms() + 300;
             if (strcmp(t, "redeliver") == 0)
                 fake_delivery(f, rid, 1, "第一条", 1, other_sk, broker_ident->sign_secret);
         }
     } else if (b->msg_case == LIANDONG__V1__BODY__MSG_DELIVERY_ACK) {
-        CHECK(o.hdr->seq == 0);
+        FAKE_CHECK(o.hdr->seq == 0);
         for (size_t i = 0; i < b->delivery_ack->n_delivery_ids && f->n_acked < 32; i++)
             f->acked[f->n_acked++] = b->delivery_ack->delivery_ids[i];
     }
-    pthread_mutex_unlock(&f->mu);
+    pthread_mutex_unlock(&f->core.mu);
     liandong__v1__body__free_unpacked(b, NULL);
     ldw_opened_clear(&o);
 }
 
-static void *fake_main(void *arg)
+static void on_message(fake_broker *core, zmq_msg_t *rid, const uint8_t *data, size_t len)
 {
-    fake *f = arg;
-    zmq_msg_t last_rid;
-    zmq_msg_init(&last_rid);
-    for (;;) {
-        pthread_mutex_lock(&f->mu);
-        int stop = f->stop;
-        int push = f->push_at && ldc_mono_ms() >= f->push_at;
-        if (push)
-            f->push_at = 0;
-        pthread_mutex_unlock(&f->mu);
-        if (stop)
-            break;
-        if (push)
-            fake_delivery(f, &last_rid, 3, "稍后到达", 9, other_sk, broker_ident->sign_secret);
-        zmq_pollitem_t it = {f->router, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, 10) <= 0)
-            continue;
-        zmq_msg_t rid, m;
-        zmq_msg_init(&rid);
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&rid, f->router, 0) >= 0 && zmq_msg_recv(&m, f->router, 0) >= 0) {
-            zmq_msg_copy(&last_rid, &rid);
-            fake_on(f, &rid, zmq_msg_data(&m), zmq_msg_size(&m));
-        }
-        zmq_msg_close(&rid);
-        zmq_msg_close(&m);
-    }
-    zmq_msg_close(&last_rid);
-    return NULL;
+    fake_on((fake *)core, rid, data, len);
+}
+
+/* The delayed delivery (push_at), to the last client heard from. */
+static void on_tick(fake_broker *core, zmq_msg_t *last_rid)
+{
+    fake *f = (fake *)core;
+    pthread_mutex_lock(&f->core.mu);
+    int push = f->push_at && ldc_mono_ms() >= f->push_at;
+    if (push)
+        f->push_at = 0;
+    pthread_mutex_unlock(&f->core.mu);
+    if (push)
+        fake_delivery(f, last_rid, 3, "稍后到达", 9, other_sk, broker_ident->sign_secret);
 }
 
 static void fake_start(fake *f, uint64_t hello_last_seq)
 {
     memset(f, 0, sizeof *f);
-    pthread_mutex_init(&f->mu, NULL);
     f->hello_last_seq = hello_last_seq;
-    f->ctx = zmq_ctx_new();
-    f->router = zmq_socket(f->ctx, ZMQ_ROUTER);
-    int one = 1, zero = 0;
-    zmq_setsockopt(f->router, ZMQ_CURVE_SERVER, &one, sizeof one);
-    zmq_setsockopt(f->router, ZMQ_CURVE_SECRETKEY, broker_ident->curve_secret, 41);
-    zmq_setsockopt(f->router, ZMQ_LINGER, &zero, sizeof zero);
-    assert_int_equal(zmq_bind(f->router, "tcp://127.0.0.1:*"), 0);
-    size_t sz = sizeof f->endpoint;
-    zmq_getsockopt(f->router, ZMQ_LAST_ENDPOINT, f->endpoint, &sz);
-    pthread_create(&f->thread, NULL, fake_main, f);
+    fake_broker_start(&f->core, broker_ident, on_message, on_tick);
 }
 
 static void fake_stop(fake *f)
 {
-    pthread_mutex_lock(&f->mu);
-    f->stop = 1;
-    pthread_mutex_unlock(&f->mu);
-    pthread_join(f->thread, NULL);
-    zmq_close(f->router);
-    zmq_ctx_term(f->ctx);
-    pthread_mutex_destroy(&f->mu);
+    fake_broker_stop(&f->core);
 }
 
 static ld_client *client_for(const char *endpoint, int send_timeout_ms)
@@ -554,9 +496,9 @@ static ld_client *client_for(const char *endpoint, int send_timeout_ms)
 static int acked_count(int n)
 {
     for (int i = 0; i < 200; i++) {
-        pthread_mutex_lock(&fb.mu);
+        pthread_mutex_lock(&fb.core.mu);
         int k = fb.n_acked;
-        pthread_mutex_unlock(&fb.mu);
+        pthread_mutex_unlock(&fb.core.mu);
         if (k >= n)
             return k;
         usleep(10000);
@@ -610,7 +552,7 @@ static void test_session(void **state)
 {
     (void)state;
     fake_start(&fb, 41);
-    ld_client *c = client_for(fb.endpoint, 2000);
+    ld_client *c = client_for(fb.core.endpoint, 2000);
     assert_int_equal(ld_client_connect(c), LD_OK);
     ld_session_info s;
     assert_int_equal(ld_client_session(c, &s), LD_OK);
@@ -634,9 +576,9 @@ static void test_session(void **state)
     assert_null(d);
     assert_non_null(strstr(ld_client_last_error(c), "no delivery"));
     assert_int_equal(acked_count(2), 2);
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     assert_int_equal(fb.acked[0] + fb.acked[1], 5 + 2); /* {5, 2} in either order */
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
 
     /* d1 comes again while we still hold it: dropped, not acknowledged. */
     const char *to[] = {"mdj.fgw"};
@@ -644,17 +586,17 @@ static void test_session(void **state)
     assert_int_equal(ld_client_send_direct(c, to, 1, "redeliver", NULL, 0, &a), LD_OK);
     assert_int_equal(a.seq, 42); /* above the broker's last_seq */
     assert_int_equal(ld_client_recv(c, 200, &d), LD_ERR_TIMEOUT);
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     assert_int_equal(fb.n_acked, 2);
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
     /* Destroyed without an ack (processed, ack lost): the next copy is acked. */
     ld_delivery_destroy(&d1);
     assert_int_equal(ld_client_send_direct(c, to, 1, "redeliver", NULL, 0, &a), LD_OK);
     assert_int_equal(ld_client_recv(c, 200, &d), LD_ERR_TIMEOUT);
     assert_int_equal(acked_count(3), 3);
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     assert_int_equal(fb.acked[2], 1);
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
 
     /* Stray Acks are ignored. */
     assert_int_equal(ld_client_send_direct(c, to, 1, "收到", NULL, 0, &a), LD_OK);
@@ -674,18 +616,18 @@ static void test_session(void **state)
     assert_int_equal(a.seq, 45);
 
     /* No answer: resent unchanged every 100 ms until the timeout. */
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     int before = fb.directs;
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
     ld_client_destroy(&c);
-    c = client_for(fb.endpoint, 450);
+    c = client_for(fb.core.endpoint, 450);
     assert_int_equal(ld_client_connect(c), LD_OK);
     assert_int_equal(ld_client_send_direct(c, to, 1, "ignore", NULL, 0, &a), LD_ERR_TIMEOUT);
     assert_non_null(strstr(ld_client_last_error(c), "may or may not"));
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     assert_true(fb.directs - before >= 3);
     assert_int_equal(fb.hellos, 2);
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
     /* The number stays used: the next send goes above it. */
     assert_int_equal(ld_client_send_direct(c, to, 1, "next", NULL, 0, &a), LD_OK);
     assert_int_equal(a.seq, 43);

@@ -21,6 +21,7 @@
 #include <zmq.h>
 
 #include "../../sdk/ldc.h"
+#include "fake_broker.h"
 
 static char tmpdir[64];
 static char client_secret[128], broker_pub[128];
@@ -147,13 +148,9 @@ static uint8_t *checkpoint_envelope(const char *sender, const uint8_t *sk, const
 /* ---- a fake broker -------------------------------------------------------------------- */
 
 typedef struct fake {
-    pthread_t thread;
-    void *ctx, *router;
-    char endpoint[64];
-    pthread_mutex_t mu;
-    int stop;
-    int push; /* after the first Hello: three Checkpoints */
-    int nack; /* refuse AuditQuery */
+    fake_broker core; /* first: the callbacks get &core */
+    int push;         /* after the first Hello: three Checkpoints */
+    int nack;         /* refuse AuditQuery */
     int hellos, queries;
     Liandong__V1__Body *last; /* the last AuditQuery body */
     uint64_t acked[8];
@@ -161,29 +158,6 @@ typedef struct fake {
 } fake;
 
 static fake fb;
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x)) {                                                                                \
-            fprintf(stderr, "fake broker: check failed: %s (line %d)\n", #x, __LINE__);            \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static void fake_send(fake *f, zmq_msg_t *rid, const Liandong__V1__Body *b)
-{
-    ldw_header_fields h = {
-        .sender = "broker", .key_id = broker_ident->key_id, .seq = 0, .sent_at_ms = ldw_now_ms()};
-    uint8_t *buf;
-    size_t len;
-    CHECK(ldw_envelope_seal_body(&h, b, broker_ident->sign_secret, &buf, &len, NULL) == LD_OK);
-    zmq_msg_t copy;
-    zmq_msg_init(&copy);
-    zmq_msg_copy(&copy, rid);
-    zmq_msg_send(&copy, f->router, ZMQ_SNDMORE);
-    zmq_send(f->router, buf, len, 0);
-    free(buf);
-}
 
 static void fake_push(fake *f, zmq_msg_t *rid, uint64_t did, uint8_t *env, size_t len,
                       const uint8_t *pk)
@@ -198,7 +172,7 @@ static void fake_push(fake *f, zmq_msg_t *rid, uint64_t did, uint8_t *env, size_
     Liandong__V1__Body b = LIANDONG__V1__BODY__INIT;
     b.msg_case = LIANDONG__V1__BODY__MSG_DELIVERY;
     b.delivery = &dm;
-    fake_send(f, rid, &b);
+    fake_broker_send(&f->core, rid, &b, NULL);
     free(env);
 }
 
@@ -207,10 +181,10 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
     ldw_opened o;
     if (ldw_envelope_open(data, len, &o, NULL, 0) != LD_OK)
         return;
-    CHECK(ldw_envelope_verify(&o, client_ident->sign_public) == LD_OK);
+    FAKE_CHECK(ldw_envelope_verify(&o, client_ident->sign_public) == LD_OK);
     Liandong__V1__Body *b = ldw_opened_body(&o);
-    CHECK(b != NULL);
-    pthread_mutex_lock(&f->mu);
+    FAKE_CHECK(b != NULL);
+    pthread_mutex_lock(&f->core.mu);
     switch (b->msg_case) {
     case LIANDONG__V1__BODY__MSG_HELLO: {
         f->hellos++;
@@ -221,7 +195,7 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
         Liandong__V1__Body r = LIANDONG__V1__BODY__INIT;
         r.msg_case = LIANDONG__V1__BODY__MSG_HELLO_REPLY;
         r.hello_reply = &hr;
-        fake_send(f, rid, &r);
+        fake_broker_send(&f->core, rid, &r, NULL);
         if (f->hellos == 1 && f->push) {
             const uint8_t *bsk = broker_ident->sign_secret;
             const char *bkid = broker_ident->key_id;
@@ -252,7 +226,7 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
             Liandong__V1__Body r = LIANDONG__V1__BODY__INIT;
             r.msg_case = LIANDONG__V1__BODY__MSG_NACK;
             r.nack = &nk;
-            fake_send(f, rid, &r);
+            fake_broker_send(&f->core, rid, &r, NULL);
         } else {
             size_t n;
             uint8_t *reply = audit_reply_bytes(b->audit_query->after_index, &n);
@@ -266,7 +240,7 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
             Liandong__V1__Body r = LIANDONG__V1__BODY__INIT;
             r.msg_case = LIANDONG__V1__BODY__MSG_ACK;
             r.ack = &a;
-            fake_send(f, rid, &r);
+            fake_broker_send(&f->core, rid, &r, NULL);
             free(reply);
         }
         if (f->last)
@@ -277,70 +251,36 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
     }
     default: break;
     }
-    pthread_mutex_unlock(&f->mu);
+    pthread_mutex_unlock(&f->core.mu);
     if (b)
         liandong__v1__body__free_unpacked(b, NULL);
     ldw_opened_clear(&o);
 }
 
-static void *fake_main(void *arg)
+static void on_message(fake_broker *core, zmq_msg_t *rid, const uint8_t *data, size_t len)
 {
-    fake *f = arg;
-    for (;;) {
-        pthread_mutex_lock(&f->mu);
-        int stop = f->stop;
-        pthread_mutex_unlock(&f->mu);
-        if (stop)
-            break;
-        zmq_pollitem_t it = {f->router, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, 10) <= 0)
-            continue;
-        zmq_msg_t rid, m;
-        zmq_msg_init(&rid);
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&rid, f->router, 0) >= 0 && zmq_msg_recv(&m, f->router, 0) >= 0)
-            fake_on(f, &rid, zmq_msg_data(&m), zmq_msg_size(&m));
-        zmq_msg_close(&rid);
-        zmq_msg_close(&m);
-    }
-    return NULL;
+    fake_on((fake *)core, rid, data, len);
 }
 
 static void fake_start(fake *f, int push)
 {
     memset(f, 0, sizeof *f);
-    pthread_mutex_init(&f->mu, NULL);
     f->push = push;
-    f->ctx = zmq_ctx_new();
-    f->router = zmq_socket(f->ctx, ZMQ_ROUTER);
-    int one = 1, zero = 0;
-    zmq_setsockopt(f->router, ZMQ_CURVE_SERVER, &one, sizeof one);
-    zmq_setsockopt(f->router, ZMQ_CURVE_SECRETKEY, broker_ident->curve_secret, 41);
-    zmq_setsockopt(f->router, ZMQ_LINGER, &zero, sizeof zero);
-    assert_int_equal(zmq_bind(f->router, "tcp://127.0.0.1:*"), 0);
-    size_t sz = sizeof f->endpoint;
-    zmq_getsockopt(f->router, ZMQ_LAST_ENDPOINT, f->endpoint, &sz);
-    pthread_create(&f->thread, NULL, fake_main, f);
+    fake_broker_start(&f->core, broker_ident, on_message, NULL);
 }
 
 static void fake_stop(fake *f)
 {
-    pthread_mutex_lock(&f->mu);
-    f->stop = 1;
-    pthread_mutex_unlock(&f->mu);
-    pthread_join(f->thread, NULL);
-    zmq_close(f->router);
-    zmq_ctx_term(f->ctx);
+    fake_broker_stop(&f->core);
     if (f->last)
         liandong__v1__body__free_unpacked(f->last, NULL);
-    pthread_mutex_destroy(&f->mu);
 }
 
 static ld_client *connected_client(void)
 {
     ld_client_options o;
     ld_client_options_init(&o);
-    o.endpoint = fb.endpoint;
+    o.endpoint = fb.core.endpoint;
     o.identity_path = client_secret;
     o.broker_key_path = broker_pub;
     o.send_timeout_ms = 3000;
@@ -372,7 +312,7 @@ static void test_query(void **state)
                         .verdict = "refused",
                         .limit = 50};
     assert_int_equal(ld_client_audit_query(c, &q, &p), LD_OK);
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     const Liandong__V1__AuditQuery *aq = fb.last->audit_query;
     assert_string_equal(aq->task, "ir-2.1.1");
     assert_string_equal(aq->dept, "mdj.gxj");
@@ -382,7 +322,7 @@ static void test_query(void **state)
     assert_string_equal(aq->verdict, "refused");
     assert_int_equal(aq->limit, 50);
     assert_int_equal(aq->after_index, 0);
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
 
     /* page 1 */
     assert_int_equal(p->n_records, 2);
@@ -415,9 +355,9 @@ static void test_query(void **state)
     ld_audit_page_destroy(&p);
     assert_null(p);
     assert_int_equal(ld_client_audit_query(c, &q, &p), LD_OK);
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     assert_int_equal(fb.last->audit_query->after_index, 8);
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
     assert_int_equal(p->n_records, 1);
     assert_int_equal(p->next_index, 0);
     assert_int_equal(p->records[0].index, 9);
@@ -430,12 +370,12 @@ static void test_query(void **state)
     /* NULL query: everything, empty strings on the wire */
     assert_int_equal(ld_client_audit_query(c, NULL, &p), LD_OK);
     ld_audit_page_destroy(&p);
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     assert_string_equal(fb.last->audit_query->task, "");
     assert_string_equal(fb.last->audit_query->verdict, "");
     assert_int_equal(fb.queries, 3);
     fb.nack = 1;
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
 
     /* a refusal */
     p = (ld_audit_page *)&fb;
@@ -452,9 +392,9 @@ static void test_query(void **state)
     bad = (ld_audit_query){.since_ms = -1};
     assert_int_equal(ld_client_audit_query(c, &bad, &p), LD_ERR_INVALID);
     assert_int_equal(ld_client_audit_query(c, NULL, NULL), LD_ERR_INVALID);
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     assert_int_equal(fb.queries, 4);
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
 
     ld_client_destroy(&c);
     fake_stop(&fb);
@@ -533,18 +473,18 @@ static void test_checkpoint_delivery(void **state)
     ld_delivery_destroy(&d);
     assert_int_equal(ld_client_recv(c, 200, &d), LD_ERR_TIMEOUT);
     for (int i = 0; i < 200; i++) {
-        pthread_mutex_lock(&fb.mu);
+        pthread_mutex_lock(&fb.core.mu);
         int n = fb.n_acked;
-        pthread_mutex_unlock(&fb.mu);
+        pthread_mutex_unlock(&fb.core.mu);
         if (n >= 2)
             break;
         usleep(10000);
     }
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     assert_int_equal(fb.n_acked, 2);
     assert_int_equal(fb.acked[0], 1);
     assert_int_equal(fb.acked[1], 3);
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
     ld_client_destroy(&c);
     fake_stop(&fb);
 }

@@ -22,6 +22,7 @@
 #include <zmq.h>
 
 #include "../../sdk/ldc.h"
+#include "fake_broker.h"
 
 /* The CLI's width helpers have no dependencies: compile them in. */
 #include "../../sdk/cli/width.c"
@@ -479,11 +480,7 @@ static void test_delivery_views(void **state)
 }
 
 typedef struct fake {
-    pthread_t thread;
-    void *ctx, *router;
-    char endpoint[64];
-    pthread_mutex_t mu;
-    int stop;
+    fake_broker core; /* first: the callbacks get &core */
     int push_assigns; /* after the first Hello: a TaskAssign, a forged one */
     /* what it does with LedgerQuery: */
     enum { Q_REPLY, Q_DUP_FIRST, Q_NO_REPLY, Q_ALWAYS_DUP, Q_NACK } qmode;
@@ -496,29 +493,6 @@ typedef struct fake {
 } fake;
 
 static fake fb;
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x)) {                                                                                \
-            fprintf(stderr, "fake broker: check failed: %s (line %d)\n", #x, __LINE__);            \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static void fake_send(fake *f, zmq_msg_t *rid, const Liandong__V1__Body *b)
-{
-    ldw_header_fields h = {
-        .sender = "broker", .key_id = broker_ident->key_id, .seq = 0, .sent_at_ms = ldw_now_ms()};
-    uint8_t *buf;
-    size_t len;
-    CHECK(ldw_envelope_seal_body(&h, b, broker_ident->sign_secret, &buf, &len, NULL) == LD_OK);
-    zmq_msg_t copy;
-    zmq_msg_init(&copy);
-    zmq_msg_copy(&copy, rid);
-    zmq_msg_send(&copy, f->router, ZMQ_SNDMORE);
-    zmq_send(f->router, buf, len, 0);
-    free(buf);
-}
 
 static void fake_push(fake *f, zmq_msg_t *rid, uint64_t did, const uint8_t *env, size_t len,
                       const uint8_t *pk)
@@ -533,7 +507,7 @@ static void fake_push(fake *f, zmq_msg_t *rid, uint64_t did, const uint8_t *env,
     Liandong__V1__Body b = LIANDONG__V1__BODY__INIT;
     b.msg_case = LIANDONG__V1__BODY__MSG_DELIVERY;
     b.delivery = &dm;
-    fake_send(f, rid, &b);
+    fake_broker_send(&f->core, rid, &b, NULL);
 }
 
 static void fake_ack(fake *f, zmq_msg_t *rid, const ldw_opened *o, int dup, const uint8_t *reply,
@@ -550,7 +524,7 @@ static void fake_ack(fake *f, zmq_msg_t *rid, const ldw_opened *o, int dup, cons
     Liandong__V1__Body r = LIANDONG__V1__BODY__INIT;
     r.msg_case = LIANDONG__V1__BODY__MSG_ACK;
     r.ack = &a;
-    fake_send(f, rid, &r);
+    fake_broker_send(&f->core, rid, &r, NULL);
 }
 
 static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
@@ -558,10 +532,10 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
     ldw_opened o;
     if (ldw_envelope_open(data, len, &o, NULL, 0) != LD_OK)
         return;
-    CHECK(ldw_envelope_verify(&o, client_ident->sign_public) == LD_OK);
+    FAKE_CHECK(ldw_envelope_verify(&o, client_ident->sign_public) == LD_OK);
     Liandong__V1__Body *b = ldw_opened_body(&o);
-    CHECK(b != NULL);
-    pthread_mutex_lock(&f->mu);
+    FAKE_CHECK(b != NULL);
+    pthread_mutex_lock(&f->core.mu);
     int keep = 0;
     switch (b->msg_case) {
     case LIANDONG__V1__BODY__MSG_HELLO: {
@@ -573,7 +547,7 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
         Liandong__V1__Body r = LIANDONG__V1__BODY__INIT;
         r.msg_case = LIANDONG__V1__BODY__MSG_HELLO_REPLY;
         r.hello_reply = &hr;
-        fake_send(f, rid, &r);
+        fake_broker_send(&f->core, rid, &r, NULL);
         if (f->hellos == 1 && f->push_assigns) {
             size_t n;
             uint8_t *env =
@@ -606,7 +580,7 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
             Liandong__V1__Body r = LIANDONG__V1__BODY__INIT;
             r.msg_case = LIANDONG__V1__BODY__MSG_NACK;
             r.nack = &n;
-            fake_send(f, rid, &r);
+            fake_broker_send(&f->core, rid, &r, NULL);
             keep = 1;
             break;
         }
@@ -642,7 +616,7 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
             Liandong__V1__Body r = LIANDONG__V1__BODY__INIT;
             r.msg_case = LIANDONG__V1__BODY__MSG_NACK;
             r.nack = &nk;
-            fake_send(f, rid, &r);
+            fake_broker_send(&f->core, rid, &r, NULL);
             break;
         }
         }
@@ -657,70 +631,36 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
         f->last = b;
         b = NULL;
     }
-    pthread_mutex_unlock(&f->mu);
+    pthread_mutex_unlock(&f->core.mu);
     if (b)
         liandong__v1__body__free_unpacked(b, NULL);
     ldw_opened_clear(&o);
 }
 
-static void *fake_main(void *arg)
+static void on_message(fake_broker *core, zmq_msg_t *rid, const uint8_t *data, size_t len)
 {
-    fake *f = arg;
-    for (;;) {
-        pthread_mutex_lock(&f->mu);
-        int stop = f->stop;
-        pthread_mutex_unlock(&f->mu);
-        if (stop)
-            break;
-        zmq_pollitem_t it = {f->router, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, 10) <= 0)
-            continue;
-        zmq_msg_t rid, m;
-        zmq_msg_init(&rid);
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&rid, f->router, 0) >= 0 && zmq_msg_recv(&m, f->router, 0) >= 0)
-            fake_on(f, &rid, zmq_msg_data(&m), zmq_msg_size(&m));
-        zmq_msg_close(&rid);
-        zmq_msg_close(&m);
-    }
-    return NULL;
+    fake_on((fake *)core, rid, data, len);
 }
 
 static void fake_start(fake *f, int push_assigns)
 {
     memset(f, 0, sizeof *f);
-    pthread_mutex_init(&f->mu, NULL);
     f->push_assigns = push_assigns;
-    f->ctx = zmq_ctx_new();
-    f->router = zmq_socket(f->ctx, ZMQ_ROUTER);
-    int one = 1, zero = 0;
-    zmq_setsockopt(f->router, ZMQ_CURVE_SERVER, &one, sizeof one);
-    zmq_setsockopt(f->router, ZMQ_CURVE_SECRETKEY, broker_ident->curve_secret, 41);
-    zmq_setsockopt(f->router, ZMQ_LINGER, &zero, sizeof zero);
-    assert_int_equal(zmq_bind(f->router, "tcp://127.0.0.1:*"), 0);
-    size_t sz = sizeof f->endpoint;
-    zmq_getsockopt(f->router, ZMQ_LAST_ENDPOINT, f->endpoint, &sz);
-    pthread_create(&f->thread, NULL, fake_main, f);
+    fake_broker_start(&f->core, broker_ident, on_message, NULL);
 }
 
 static void fake_stop(fake *f)
 {
-    pthread_mutex_lock(&f->mu);
-    f->stop = 1;
-    pthread_mutex_unlock(&f->mu);
-    pthread_join(f->thread, NULL);
-    zmq_close(f->router);
-    zmq_ctx_term(f->ctx);
+    fake_broker_stop(&f->core);
     if (f->last)
         liandong__v1__body__free_unpacked(f->last, NULL);
-    pthread_mutex_destroy(&f->mu);
 }
 
 static ld_client *connected_client(void)
 {
     ld_client_options o;
     ld_client_options_init(&o);
-    o.endpoint = fb.endpoint;
+    o.endpoint = fb.core.endpoint;
     o.identity_path = client_secret;
     o.broker_key_path = broker_pub;
     o.send_timeout_ms = 3000;
@@ -735,7 +675,7 @@ static ld_client *connected_client(void)
     return c;
 }
 
-/* The body the fake broker saw last (the caller holds fb.mu). */
+/* The body the fake broker saw last (the caller holds fb.core.mu). */
 static const Liandong__V1__Body *seen(void)
 {
     return fb.last;
@@ -754,12 +694,12 @@ static void test_sends(void **state)
     const char yaml[] = "plan:\n  id: ir-2022\n  title: \"牡丹江市加快产业振兴实施方案\"\n";
     assert_int_equal(ld_client_plan_publish(c, "ir-2022.yaml", yaml, sizeof yaml - 1, &ack), LD_OK);
     assert_int_equal(ack.seq, 1);
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     assert_int_equal(seen()->msg_case, LIANDONG__V1__BODY__MSG_PLAN_PUBLISH);
     assert_string_equal(seen()->plan_publish->file_name, "ir-2022.yaml");
     assert_int_equal(seen()->plan_publish->content.len, sizeof yaml - 1);
     assert_memory_equal(seen()->plan_publish->content.data, yaml, sizeof yaml - 1);
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
 
     /* a refusal with its reason and sentence; the sequence number is reused */
     assert_int_equal(ld_client_plan_publish(c, "bad.yaml", yaml, sizeof yaml - 1, &ack),
@@ -775,19 +715,19 @@ static void test_sends(void **state)
     fclose(f);
     assert_int_equal(ld_client_plan_publish_file(c, path, &ack), LD_OK);
     assert_int_equal(ack.seq, 2);
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     assert_string_equal(seen()->plan_publish->file_name, "ir-2022.yaml");
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
 
     /* accept, plan left out */
     assert_int_equal(ld_client_task_accept(c, NULL, "ir-2.1.1", "已收到", &ack), LD_OK);
     assert_int_equal(ack.seq, 3);
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     assert_int_equal(seen()->msg_case, LIANDONG__V1__BODY__MSG_TASK_ACCEPT);
     assert_string_equal(seen()->task_accept->plan, "");
     assert_string_equal(seen()->task_accept->task, "ir-2.1.1");
     assert_string_equal(seen()->task_accept->note, "已收到");
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
 
     /* report */
     uint8_t dg[32] = {1, 2, 3};
@@ -800,7 +740,7 @@ static void test_sends(void **state)
                           .attachment_digests = dgs,
                           .n_attachment_digests = 1};
     assert_int_equal(ld_client_status_report(c, &r, NULL), LD_OK);
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     assert_int_equal(seen()->msg_case, LIANDONG__V1__BODY__MSG_STATUS_REPORT);
     const Liandong__V1__StatusReport *sr = seen()->status_report;
     assert_string_equal(sr->plan, "ir-2022");
@@ -810,7 +750,7 @@ static void test_sends(void **state)
     assert_string_equal(sr->note, "已完成调研，正在编制方案");
     assert_int_equal(sr->n_attachment_digests, 1);
     assert_memory_equal(sr->attachment_digests[0].data, dg, sizeof dg);
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
 
     /* argument checks, before anything is sent */
     ld_status_report bad = r;
@@ -889,57 +829,57 @@ static void test_ledger_query(void **state)
     assert_int_equal(ld_client_ledger_query(c, &q, &l), LD_OK);
     check_ledger(l);
     ld_ledger_destroy(&l);
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     const Liandong__V1__LedgerQuery *lq = seen()->ledger_query;
     assert_string_equal(lq->plan, "ir-2022");
     assert_string_equal(lq->dept, "mdj.gxj");
     assert_int_equal(lq->state, LIANDONG__V1__TASK_STATE__TASK_DONE);
     assert_true(lq->overdue && lq->mine);
     assert_int_equal(fb.queries, 1);
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
     assert_int_equal(ld_client_ledger_query(c, NULL, &l), LD_OK); /* everything */
     ld_ledger_destroy(&l);
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     assert_string_equal(seen()->ledger_query->plan, "");
     assert_false(seen()->ledger_query->mine);
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
 
     /* A duplicate Ack without the answer: asked once more, as a new envelope. */
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     fb.qmode = Q_DUP_FIRST;
     fb.queries = 0;
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
     assert_int_equal(ld_client_ledger_query(c, &q, &l), LD_OK);
     check_ledger(l);
     ld_ledger_destroy(&l);
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     assert_int_equal(fb.queries, 2);
     assert_true(fb.query_seqs[1] == fb.query_seqs[0] + 1);
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
 
     /* Only duplicates: asked twice, then LD_ERR_PROTOCOL. */
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     fb.qmode = Q_ALWAYS_DUP;
     fb.queries = 0;
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
     l = (ld_ledger *)&fb;
     assert_int_equal(ld_client_ledger_query(c, &q, &l), LD_ERR_PROTOCOL);
     assert_null(l);
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     assert_int_equal(fb.queries, 2);
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
 
     /* An Ack without an answer (no plans plugin?). */
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     fb.qmode = Q_NO_REPLY;
     fb.queries = 0;
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
     assert_int_equal(ld_client_ledger_query(c, &q, &l), LD_ERR_PROTOCOL);
     assert_non_null(strstr(ld_client_last_error(c), "plans plugin"));
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     assert_int_equal(fb.queries, 1);
     fb.qmode = Q_NACK;
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
 
     /* A refusal. */
     assert_int_equal(ld_client_ledger_query(c, &q, &l), LD_ERR_REFUSED);
@@ -989,18 +929,18 @@ static void test_recv_assign(void **state)
     assert_int_equal(ld_client_recv(c, 200, &d), LD_ERR_TIMEOUT);
     /* The drop was noted; the forged delivery (2) was never acknowledged. */
     for (int i = 0; i < 200; i++) {
-        pthread_mutex_lock(&fb.mu);
+        pthread_mutex_lock(&fb.core.mu);
         int n = fb.n_acked;
-        pthread_mutex_unlock(&fb.mu);
+        pthread_mutex_unlock(&fb.core.mu);
         if (n >= 2)
             break;
         usleep(10000);
     }
-    pthread_mutex_lock(&fb.mu);
+    pthread_mutex_lock(&fb.core.mu);
     assert_int_equal(fb.n_acked, 2);
     assert_int_equal(fb.acked[0], 1);
     assert_int_equal(fb.acked[1], 3);
-    pthread_mutex_unlock(&fb.mu);
+    pthread_mutex_unlock(&fb.core.mu);
     ld_client_destroy(&c);
     fake_stop(&fb);
 }
