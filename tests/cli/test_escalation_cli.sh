@@ -184,6 +184,13 @@ FOLLOW_PID=$!
 for _ in $(seq 100); do [ -s follow.txt ] && break; sleep 0.1; done
 [ -s follow.txt ] || fail "escalations --follow printed no history"
 HISTORY=$(wc -l <follow.txt)
+# Beside it, an inbox of the same principal: it gets the rest, no notice.
+"$LD" --broker "$EP" --broker-key keys/broker.pub --identity keys/mdj.zf.dcs.secret \
+    inbox --follow --json >inbox.txt 2>inbox.err &
+INBOX_PID=$!
+sleep 0.5
+as mdj.gxj send --to mdj.zf.dcs --text "督查室请阅"
+ok "a message to the supervision office while it follows"
 
 # Past the due dates: 督导 notices reach the supervision office.
 as ops.admin clock advance --by 120d
@@ -193,6 +200,15 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 sleep 0.5
+kill -INT "$INBOX_PID"
+wait "$INBOX_PID" || { cat inbox.err >&2; fail "inbox --follow beside escalations --follow failed"; }
+python3 - inbox.txt <<'PY' || fail "inbox beside escalations --follow (see above)"
+import json, sys
+ds = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8").read().splitlines()]
+types = [d["type"] for d in ds]
+assert "escalation_notice" not in types, types
+assert any(d["type"] == "direct" and d.get("text") == "督查室请阅" for d in ds), ds
+PY
 kill -INT "$FOLLOW_PID"
 set +e
 wait "$FOLLOW_PID"
