@@ -1,7 +1,7 @@
-/* test_crash_loop.c - reliability: the broker, with the plans and audit
- * plugins, is killed with SIGKILL at random moments and restarted while SDK
- * clients send signed Direct messages to two recipients and status reports
- * on their tasks of a plan. Afterwards: every Acked envelope reached every
+/* test_crash_loop.c - reliability: the broker, with the plans, escalation
+ * and audit plugins, is killed with SIGKILL at random moments and restarted
+ * while SDK clients send signed Direct messages to two recipients and
+ * status reports on their tasks of a plan. Afterwards: every Acked envelope reached every
  * recipient exactly once after de-duplication by envelope id; nothing that
  * was never sent was delivered; each sender's messages arrived in order; the
  * ledger holds each sender's last stored report (the last Acked one, or a
@@ -31,6 +31,9 @@
 
 #ifndef LD_PLANS_PLUGIN
 #error "LD_PLANS_PLUGIN must name the plans plugin"
+#endif
+#ifndef LD_ESCALATION_PLUGIN
+#error "LD_ESCALATION_PLUGIN must name the escalation plugin"
 #endif
 #ifndef LD_AUDIT_PLUGIN
 #error "LD_AUDIT_PLUGIN must name the audit plugin"
@@ -371,10 +374,12 @@ static void crash_loop(void **state)
              "plugins:\n"
              "  - name: plans\n"
              "    path: %s\n"
+             "  - name: escalation\n"
+             "    path: %s\n"
              "  - name: audit\n"
              "    path: %s\n"
              "    config: {checkpoint_records: 1000, checkpoint_seconds: 1}\n",
-             LD_PLANS_PLUGIN, LD_AUDIT_PLUGIN);
+             LD_PLANS_PLUGIN, LD_ESCALATION_PLUGIN, LD_AUDIT_PLUGIN);
     th_write_file(&e, "broker.yaml", text, config, sizeof config);
     const char *extra[] = {"--config", config, NULL};
     th_broker_start(&e, extra);
