@@ -92,7 +92,8 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static ld_client *client(th_env *e, const char *id, int send_only)
+/* send_timeout_ms 0: 8 s, long enough to outlast a restart. */
+static ld_client *client(th_env *e, const char *id, int send_only, int send_timeout_ms)
 {
     char path[512], err[512];
     th_secret_path(e, id, path, sizeof path);
@@ -102,8 +103,8 @@ static ld_client *client(th_env *e, const char *id, int send_only)
     o.identity_path = path;
     o.broker_key_path = e->broker_pub;
     o.send_only = send_only;
-    o.send_timeout_ms = 8000;
-    o.resend_interval_ms = 300;
+    o.send_timeout_ms = send_timeout_ms ? send_timeout_ms : 8000;
+    o.resend_interval_ms = send_timeout_ms && send_timeout_ms < 900 ? send_timeout_ms / 3 : 300;
     o.connect_timeout_ms = 2000;
     ld_client *c;
     if (ld_client_new(&o, &c, err, sizeof err) != LD_OK) {
@@ -119,7 +120,9 @@ static ld_client *client(th_env *e, const char *id, int send_only)
 static void *send_main(void *arg)
 {
     sender *s = arg;
-    ld_client *c = client(s->env, s->id, 1);
+    /* The last sender gives up after 250 ms, so some of its sends time out
+     * across a kill: stored or not, the checks must hold for them too. */
+    ld_client *c = client(s->env, s->id, 1, s->i == N_SEND - 1 ? 250 : 0);
     if (!c)
         return NULL;
     const char *to[N_RECV] = {"recv0", "recv1"};
@@ -161,7 +164,7 @@ static void *send_main(void *arg)
 static void *recv_main(void *arg)
 {
     recipient *r = arg;
-    ld_client *c = client(r->env, r->id, 0);
+    ld_client *c = client(r->env, r->id, 0, 0);
     if (!c)
         return NULL;
     while (!atomic_load(r->stop)) {
@@ -209,7 +212,7 @@ static void publish_plan(th_env *e)
         n += snprintf(plan + n, sizeof plan - (size_t)n,
                       "  - {id: cl-%d, title: \"任务%d\", lead: [send%d], due: \"2030-12-31\"}\n",
                       i, i, i);
-    ld_client *c = client(e, COORD, 1);
+    ld_client *c = client(e, COORD, 1, 0);
     assert_non_null(c);
     int rc = ld_client_plan_publish(c, PLAN_ID ".yaml", plan, strlen(plan), NULL);
     if (rc != LD_OK)
@@ -221,7 +224,7 @@ static void publish_plan(th_env *e)
  * last Acked one, or a later attempt whose Ack was lost (timed out). */
 static void check_ledger(th_env *e, const sender *s)
 {
-    ld_client *c = client(e, COORD, 1);
+    ld_client *c = client(e, COORD, 1, 0);
     assert_non_null(c);
     ld_ledger_query q = {.plan = PLAN_ID};
     ld_ledger *l = NULL;
