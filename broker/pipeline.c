@@ -314,6 +314,8 @@ static int apply(ldb_broker *b, MDB_txn *txn, item *it, int64_t *clock)
     }
     if (skew > b->cfg->skew_ms || -skew > b->cfg->skew_ms)
         goto skewed;
+    if (b->nearly_full)
+        return LD_ERR_STORAGE_FULL; /* the rest is kept for Hello and DeliveryAck */
 
     int core_type = 1;
     switch (it->body->msg_case) {
@@ -419,6 +421,7 @@ static void store_batch(ldb_broker *b, item *items, size_t n)
         todo += items[i].verdict == PENDING;
     if (!todo && !ldb_plugins_count(b->plugins))
         return;
+    b->nearly_full = ldb_store_nearly_full(b->store);
     MDB_txn *txn;
     int rc = ldb_store_begin(b->store, NULL, 0, &txn);
     if (rc != LD_OK) {

@@ -62,6 +62,12 @@ int ldb_store_open(const char *dir, size_t map_size, ldb_store **out, char *err,
 void ldb_store_close(ldb_store **s);
 
 int ldb_store_begin(ldb_store *s, MDB_txn *parent, int rdonly, MDB_txn **txn);
+/* 1 when the pages in use (the last page minus the free list) come within a
+ * reserve (1/16 of the map, 64 pages to 8 MiB) of the map's end, else 0.
+ * The broker then refuses stored messages with STORAGE_FULL, so that
+ * session messages (Hello, DeliveryAck) and what plugins record for them
+ * still fit: a full broker can still deliver, and be emptied. */
+int ldb_store_nearly_full(ldb_store *s);
 /* Commit; maps MDB errors to ld_error and logs them. */
 int ldb_store_commit(MDB_txn *txn);
 

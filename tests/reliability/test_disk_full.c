@@ -1,7 +1,10 @@
 /* test_disk_full.c - reliability: a tiny LMDB map fills up. The broker
  * refuses with STORAGE_FULL, keeps serving deliveries (Hello, Delivery,
  * DeliveryAck), loses nothing it stored, accepts again once the recipient's
- * acknowledgements free space, and again after a restart with a bigger map. */
+ * acknowledgements free space, and again after a restart with a bigger map.
+ * Run without plugins, and with the plans, escalation and audit plugins
+ * (the audit log keeps every envelope, so it fills twice as fast; `liandong
+ * audit verify` must pass afterwards). */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <signal.h>
@@ -16,6 +19,10 @@
 
 #include "harness.h"
 #include "liandong/liandong.h"
+
+#ifndef LD_PLANS_PLUGIN
+#error "LD_PLANS_PLUGIN, LD_ESCALATION_PLUGIN, LD_AUDIT_PLUGIN and LD_CLI_BIN must be defined"
+#endif
 
 #define PAYLOAD 8000
 #define MAX_K 4000
@@ -111,15 +118,25 @@ static int send_one(fx *f)
     return rc;
 }
 
-static void disk_full(void **state)
+static void run(int plugins)
 {
-    (void)state;
     fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
     th_env_init(&f->e);
     th_add_identity(&f->e, "send0", "send0", LDK_ROLE_DEPARTMENT);
     th_add_identity(&f->e, "recv0", "recv0", LDK_ROLE_DEPARTMENT);
-    const char *small[] = {"--map-size-mb", "1", NULL};
+    char config[512];
+    if (plugins) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "plugins:\n"
+                 "  - {name: plans, path: \"%s\"}\n"
+                 "  - {name: escalation, path: \"%s\"}\n"
+                 "  - {name: audit, path: \"%s\"}\n",
+                 LD_PLANS_PLUGIN, LD_ESCALATION_PLUGIN, LD_AUDIT_PLUGIN);
+        th_write_file(&f->e, "broker.yaml", text, config, sizeof config);
+    }
+    const char *small[] = {"--map-size-mb", "1", plugins ? "--config" : NULL, config, NULL};
     th_broker_start(&f->e, small);
     f->send = client(&f->e, "send0", 1);
 
@@ -146,7 +163,7 @@ static void disk_full(void **state)
     ld_client_destroy(&f->recv);
     ld_client_destroy(&f->send);
     th_broker_signal_stop(&f->e, SIGTERM);
-    const char *big[] = {"--map-size-mb", "4", NULL};
+    const char *big[] = {"--map-size-mb", "4", plugins ? "--config" : NULL, config, NULL};
     th_broker_start(&f->e, big);
     f->send = client(&f->e, "send0", 1);
     f->recv = client(&f->e, "recv0", 0);
@@ -167,13 +184,41 @@ static void disk_full(void **state)
 
     ld_client_destroy(&f->recv);
     ld_client_destroy(&f->send);
+    if (plugins) {
+        /* The audit log went through the refusals and the kill intact. */
+        th_broker_signal_stop(&f->e, SIGTERM);
+        char cmd[2048], line[512] = "";
+        snprintf(cmd, sizeof cmd, "%s audit verify --data-dir %s --broker-key %s 2>&1", LD_CLI_BIN,
+                 f->e.data, f->e.broker_pub);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        if (!fgets(line, sizeof line, p))
+            line[0] = 0;
+        int st = pclose(p);
+        fprintf(stderr, "audit verify: %s", line);
+        assert_int_equal(st, 0);
+        assert_non_null(strstr(line, "audit: OK: "));
+    }
     th_env_fini(&f->e);
     free(f);
+}
+
+static void disk_full(void **state)
+{
+    (void)state;
+    run(0);
+}
+
+static void disk_full_audited(void **state)
+{
+    (void)state;
+    run(1);
 }
 
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    const struct CMUnitTest tests[] = {cmocka_unit_test(disk_full)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(disk_full),
+                                       cmocka_unit_test(disk_full_audited)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
