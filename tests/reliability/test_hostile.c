@@ -2,7 +2,8 @@
  * never reads, 1,000 connections opened and dropped, and a sender that
  * pipelines far more than the broker commits at once. Throughout, the
  * broker's anonymous memory stays bounded and a well-behaved client's Ack
- * arrives within a few seconds. */
+ * arrives within a few seconds. The broker runs the plans, escalation and
+ * audit plugins (every envelope is also written to the audit log). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <setjmp.h>
@@ -18,6 +19,10 @@
 #include <zmq.h>
 
 #include <cmocka.h>
+
+#ifndef LD_AUDIT_PLUGIN
+#error "LD_PLANS_PLUGIN, LD_ESCALATION_PLUGIN and LD_AUDIT_PLUGIN must be defined"
+#endif
 
 #include "harness.h"
 #include "liandong/liandong.h"
@@ -120,7 +125,16 @@ static void hostile(void **state)
     ldk_identity *slow = th_add_identity(&e, "slow", "slow", LDK_ROLE_DEPARTMENT);
     ldk_identity *fast = th_add_identity(&e, "fast", "fast", LDK_ROLE_DEPARTMENT);
     th_add_identity(&e, "flood", "flood", LDK_ROLE_DEPARTMENT);
-    th_broker_start(&e, NULL);
+    char config[512], text[1024];
+    snprintf(text, sizeof text,
+             "plugins:\n"
+             "  - {name: plans, path: \"%s\"}\n"
+             "  - {name: escalation, path: \"%s\"}\n"
+             "  - {name: audit, path: \"%s\"}\n",
+             LD_PLANS_PLUGIN, LD_ESCALATION_PLUGIN, LD_AUDIT_PLUGIN);
+    th_write_file(&e, "broker.yaml", text, config, sizeof config);
+    const char *extra[] = {"--config", config, NULL};
+    th_broker_start(&e, extra);
     probe p = {.e = &e};
     assert_int_equal(pthread_create(&p.t, NULL, probe_main, &p), 0);
     usleep(300000);
