@@ -10,7 +10,7 @@ packages=(
   build-essential cmake pkg-config
   libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libsodium-dev liblmdb-dev
   libyaml-dev libjansson-dev libcmocka-dev
-  python3 python3-yaml
+  python3 python3-yaml abigail-tools
 )
 if [ "${1:-}" = "--peers" ]; then
   packages+=(mosquitto libmosquitto-dev nats-server libnats-dev)
