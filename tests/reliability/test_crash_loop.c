@@ -28,19 +28,7 @@
 #include "audit_core.h"
 #include "harness.h"
 #include "liandong/liandong.h"
-
-#ifndef LD_PLANS_PLUGIN
-#error "LD_PLANS_PLUGIN must name the plans plugin"
-#endif
-#ifndef LD_ESCALATION_PLUGIN
-#error "LD_ESCALATION_PLUGIN must name the escalation plugin"
-#endif
-#ifndef LD_AUDIT_PLUGIN
-#error "LD_AUDIT_PLUGIN must name the audit plugin"
-#endif
-#ifndef LD_CLI_BIN
-#error "LD_CLI_BIN must name the liandong CLI"
-#endif
+#include "reliability.h"
 
 #define N_SEND 3
 #define N_RECV 2
@@ -304,19 +292,9 @@ static int on_record(void *arg, const lda_record *r, const uint8_t *h)
  * has each Acked envelope as accepted exactly once. */
 static void check_audit(th_env *e, const sender *s)
 {
-    char cmd[2048], line[1024] = "", rest[1024];
-    snprintf(cmd, sizeof cmd, "%s audit verify --data-dir %s --broker-key %s 2>&1", LD_CLI_BIN,
-             e->data, e->broker_pub);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    if (!fgets(line, sizeof line, p))
-        line[0] = 0;
-    while (fgets(rest, sizeof rest, p))
-        fprintf(stderr, "audit verify: %s", rest);
-    int st = pclose(p);
-    fprintf(stderr, "audit verify: %s", line);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    assert_non_null(strstr(line, "audit: OK: "));
+    char line[1024];
+    if (!rel_audit_verify(e, line, sizeof line))
+        fail_msg("audit verify failed: %s", line);
 
     audit_tally t = {0};
     for (int i = 0; i < N_SEND; i++)
@@ -372,18 +350,9 @@ static void crash_loop(void **state)
     }
     th_add_identity(&e, COORD, "办公室", LDK_ROLE_COORDINATOR);
     th_add_identity(&e, "dcs", "督查室", LDK_ROLE_SUPERVISION);
-    char config[512], text[1024];
-    snprintf(text, sizeof text,
-             "plugins:\n"
-             "  - name: plans\n"
-             "    path: %s\n"
-             "  - name: escalation\n"
-             "    path: %s\n"
-             "  - name: audit\n"
-             "    path: %s\n"
-             "    config: {checkpoint_records: 1000, checkpoint_seconds: 1}\n",
-             LD_PLANS_PLUGIN, LD_ESCALATION_PLUGIN, LD_AUDIT_PLUGIN);
-    th_write_file(&e, "broker.yaml", text, config, sizeof config);
+    char config[512];
+    rel_write_plugins_config(&e, "{checkpoint_records: 1000, checkpoint_seconds: 1}", config,
+                             sizeof config);
     const char *extra[] = {"--config", config, NULL};
     th_broker_start(&e, extra);
     publish_plan(&e);

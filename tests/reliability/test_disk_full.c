@@ -19,10 +19,7 @@
 
 #include "harness.h"
 #include "liandong/liandong.h"
-
-#ifndef LD_PLANS_PLUGIN
-#error "LD_PLANS_PLUGIN, LD_ESCALATION_PLUGIN, LD_AUDIT_PLUGIN and LD_CLI_BIN must be defined"
-#endif
+#include "reliability.h"
 
 #define PAYLOAD 8000
 #define MAX_K 4000
@@ -126,16 +123,8 @@ static void run(int plugins)
     th_add_identity(&f->e, "send0", "send0", LDK_ROLE_DEPARTMENT);
     th_add_identity(&f->e, "recv0", "recv0", LDK_ROLE_DEPARTMENT);
     char config[512];
-    if (plugins) {
-        char text[1024];
-        snprintf(text, sizeof text,
-                 "plugins:\n"
-                 "  - {name: plans, path: \"%s\"}\n"
-                 "  - {name: escalation, path: \"%s\"}\n"
-                 "  - {name: audit, path: \"%s\"}\n",
-                 LD_PLANS_PLUGIN, LD_ESCALATION_PLUGIN, LD_AUDIT_PLUGIN);
-        th_write_file(&f->e, "broker.yaml", text, config, sizeof config);
-    }
+    if (plugins)
+        rel_write_plugins_config(&f->e, NULL, config, sizeof config);
     const char *small[] = {"--map-size-mb", "1", plugins ? "--config" : NULL, config, NULL};
     th_broker_start(&f->e, small);
     f->send = client(&f->e, "send0", 1);
@@ -187,17 +176,9 @@ static void run(int plugins)
     if (plugins) {
         /* The audit log went through the refusals and the kill intact. */
         th_broker_signal_stop(&f->e, SIGTERM);
-        char cmd[2048], line[512] = "";
-        snprintf(cmd, sizeof cmd, "%s audit verify --data-dir %s --broker-key %s 2>&1", LD_CLI_BIN,
-                 f->e.data, f->e.broker_pub);
-        FILE *p = popen(cmd, "r");
-        assert_non_null(p);
-        if (!fgets(line, sizeof line, p))
-            line[0] = 0;
-        int st = pclose(p);
-        fprintf(stderr, "audit verify: %s", line);
-        assert_int_equal(st, 0);
-        assert_non_null(strstr(line, "audit: OK: "));
+        char line[512];
+        if (!rel_audit_verify(&f->e, line, sizeof line))
+            fail_msg("audit verify failed: %s", line);
     }
     th_env_fini(&f->e);
     free(f);

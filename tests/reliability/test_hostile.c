@@ -20,12 +20,9 @@
 
 #include <cmocka.h>
 
-#ifndef LD_AUDIT_PLUGIN
-#error "LD_PLANS_PLUGIN, LD_ESCALATION_PLUGIN and LD_AUDIT_PLUGIN must be defined"
-#endif
-
 #include "harness.h"
 #include "liandong/liandong.h"
+#include "reliability.h"
 
 /* Heap growth bounds. Under AddressSanitizer freed memory waits in its
  * quarantine (up to 256 MiB by default), so there only a gross leak (the
@@ -125,14 +122,8 @@ static void hostile(void **state)
     ldk_identity *slow = th_add_identity(&e, "slow", "slow", LDK_ROLE_DEPARTMENT);
     ldk_identity *fast = th_add_identity(&e, "fast", "fast", LDK_ROLE_DEPARTMENT);
     th_add_identity(&e, "flood", "flood", LDK_ROLE_DEPARTMENT);
-    char config[512], text[1024];
-    snprintf(text, sizeof text,
-             "plugins:\n"
-             "  - {name: plans, path: \"%s\"}\n"
-             "  - {name: escalation, path: \"%s\"}\n"
-             "  - {name: audit, path: \"%s\"}\n",
-             LD_PLANS_PLUGIN, LD_ESCALATION_PLUGIN, LD_AUDIT_PLUGIN);
-    th_write_file(&e, "broker.yaml", text, config, sizeof config);
+    char config[512];
+    rel_write_plugins_config(&e, NULL, config, sizeof config);
     const char *extra[] = {"--config", config, NULL};
     th_broker_start(&e, extra);
     probe p = {.e = &e};
