@@ -14,48 +14,17 @@ KEYS=$(realpath "${3:?$USAGE}")
 PLANS_SO=$(realpath "${4:?$USAGE}")
 ESC_SO=$(realpath "${5:?$USAGE}")
 SRC=$(realpath "${6:?$USAGE}")
-WORK=$(mktemp -d /tmp/ld-catchup-XXXXXX)
-BROKER_PID=''
-cleanup() {
-    if [ -n "$BROKER_PID" ]; then
-        kill -KILL "$BROKER_PID" 2>/dev/null || true
-        wait "$BROKER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-cd "$WORK"
-fail() {
-    echo "FAIL: $*" >&2
-    [ -s broker.log ] && tail -n 20 broker.log >&2
-    exit 1
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/lib.sh"
+start_work ld-catchup BROKER_PID
 PLANS="$SRC/examples/plans/ir-2022.yaml $SRC/examples/plans/met-2022.yaml $SRC/examples/plans/straw-2022.yaml"
 
 # Every principal the plans name, with its role.
 # shellcheck disable=SC2086
-python3 - $PLANS >ids.txt <<'PY'
-import sys, yaml
-roles = {}
-for path in sys.argv[1:]:
-    d = yaml.safe_load(open(path, encoding="utf-8"))
-    for i in d["plan"].get("coordinators", []):
-        roles.setdefault(i, set()).add("coordinator")
-    for i in d["plan"].get("supervision", []):
-        roles.setdefault(i, set()).add("supervision")
-    for t in d["tasks"]:
-        for i in t.get("lead", []) + t.get("support", []):
-            roles.setdefault(i, set()).add("department")
-for i, r in sorted(roles.items()):
-    print(i, ",".join(sorted(r)))
-PY
-"$KEYS" broker --out keys >/dev/null
-while read -r id roles; do
-    "$KEYS" gen --id "$id" --name "$id" --role "$roles" --out keys >/dev/null
-    "$KEYS" roster add --roster keys/roster --pub "keys/$id.pub" >/dev/null
-done <ids.txt
-"$KEYS" gen --id ops.admin --name ops --role admin,auditor --out keys >/dev/null
-"$KEYS" roster add --roster keys/roster --pub keys/ops.admin.pub >/dev/null
+plan_principals $PLANS >ids.txt
+broker_key
+add_principals ids.txt
+add_principal ops.admin ops admin,auditor
 
 list=$(printf '%s, ' $PLANS)
 cat >broker.yaml <<EOF
@@ -76,16 +45,10 @@ plugins:
           - {level: 2, name: "约谈", after: 15 working days, notify: [supervision, coordinators]}
           - {level: 3, name: "问责", after: 30 days, notify: [supervision]}
 EOF
-"$BROKER" --config broker.yaml --listen 'tcp://127.0.0.1:*' --data-dir var --roster keys/roster \
-    --key keys/broker.secret --ready-file ready --simulated-clock=2025-01-01T09:00:00+08:00 \
-    >broker.log 2>&1 &
-BROKER_PID=$!
-for _ in $(seq 200); do
-    [ -s ready ] && break
-    kill -0 "$BROKER_PID" 2>/dev/null || fail "the broker did not start"
-    sleep 0.1
-done
-EP=$(cat ready)
+# Three plans load before the broker is ready: 20 s.
+BROKER_WAIT=20 start_broker broker '' --config broker.yaml --data-dir var "${BROKER_KEYS[@]}" \
+    --simulated-clock=2025-01-01T09:00:00+08:00
+EP=$BROKER_EP
 A=("$LD" --broker "$EP" --broker-key keys/broker.pub --identity keys/ops.admin.secret)
 
 # The query answers after the tick of the year has run (same loop, in order).

@@ -9,22 +9,13 @@ USAGE="usage: test_cli.sh PATH/TO/liandong PATH/TO/liandong-broker PATH/TO/liand
 LD=$(realpath "${1:?$USAGE}")
 BROKER=$(realpath "${2:?$USAGE}")
 KEYS=$(realpath "${3:?$USAGE}")
-WORK=$(mktemp -d /tmp/ld-cli-XXXXXX)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/lib.sh"
 
-# Brokers and the follower started here; killed by pid on exit.
-B1_PID='' B2_PID='' FOLLOW_PID=''
-cleanup() {
-    local p
-    for p in "$FOLLOW_PID" "$B1_PID" "$B2_PID"; do
-        if [ -n "$p" ]; then
-            kill -KILL "$p" 2>/dev/null || true
-            wait "$p" 2>/dev/null || true
-        fi
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-cd "$WORK"
+# Brokers and the follower started here (BROKER_PID: a broker not yet ready);
+# killed by pid on exit.
+start_work ld-cli FOLLOW_PID B1_PID B2_PID BROKER_PID
+FAIL_LOGS=(b1.log b2.log follow.out follow.err)
 
 # Whatever the caller's environment says, start without these.
 unset LIANDONG_BROKER LIANDONG_BROKER_KEY LIANDONG_IDENTITY
@@ -33,87 +24,31 @@ GXJ='市工信局'
 FGW='市发改委'
 TEXT1='请报送第三季度进展'
 
-fail() {
-    echo "FAIL: $*" >&2
-    echo "--- stdout:" >&2; cat out.txt >&2 || true
-    echo "--- stderr:" >&2; cat err.txt >&2 || true
-    local f
-    for f in b1.log b2.log follow.out follow.err; do
-        [ -s "$f" ] && { echo "--- $f:" >&2; tail -n 30 "$f" >&2; }
-    done
-    exit 1
-}
-# run CMD...: stdout/stderr in out.txt/err.txt, exit status in $rc.
-run() {
-    set +e
-    "$@" >out.txt 2>err.txt
-    rc=$?
-    set -e
-}
-# as ID CMD...: liandong with flags for the broker at $EP and identity ID.
-as() {
-    local id=$1
-    shift
-    run "$LD" --broker "$EP" --broker-key keys/broker.pub --identity "keys/$id.secret" "$@"
-}
-ok() { # the last command succeeded quietly on stderr
-    [ "$rc" -eq 0 ] || fail "$1: exited $rc, expected 0"
-    [ ! -s err.txt ] || fail "$1: printed on stderr"
-}
-refused() { # refused WHAT CODE PATTERN: exit CODE, one stderr line matching PATTERN
-    [ "$rc" -eq "$2" ] || fail "$1: exited $rc, expected $2"
-    [ "$(wc -l <err.txt)" -eq 1 ] || fail "$1: must print exactly one line on stderr"
-    grep -q '^liandong: ' err.txt || fail "$1: stderr must start with 'liandong: '"
-    grep -Eq -- "$3" err.txt || fail "$1: stderr must match /$3/"
-    [ ! -s out.txt ] || fail "$1: printed on stdout"
-}
 sent_id() { # check out.txt is "sent <id> seq N" and print the id
     grep -Eqx "sent [0-9a-f]{32} seq $1" out.txt || fail "send must print 'sent <32 hex> seq $1'"
     [ "$(wc -l <out.txt)" -eq 1 ] || fail "send must print one line"
     cut -d' ' -f2 out.txt
 }
-wait_file() { # wait_file FILE PID: until FILE is not empty (10 s), PID still running
-    for _ in $(seq 100); do
-        [ -s "$1" ] && return 0
-        kill -0 "$2" 2>/dev/null || fail "process $2 exited before writing $1"
-        sleep 0.1
-    done
-    fail "$1 not written within 10 s"
-}
-# start_broker N DATA [OPTIONS...]: broker N (1 or 2), log in bN.log; sets
-# BN_PID and, from its ready file, the endpoint EPN.
-start_broker() {
+# start_broker_n N DATA [OPTIONS...]: broker N (1 or 2), log in bN.log, on the port of
+# EPN if set; sets BN_PID and, from its ready file, the endpoint EPN.
+start_broker_n() {
     local n=$1 data=$2 ep="EP$1"
     shift 2
-    rm -f "b$n.ready"
-    "$BROKER" --listen "${!ep:-tcp://127.0.0.1:*}" --data-dir "$data" --roster keys/roster \
-        --key keys/broker.secret --ready-file "b$n.ready" "$@" >>"b$n.log" 2>&1 &
-    printf -v "B${n}_PID" '%s' "$!"
-    wait_file "b$n.ready" "$!"
-    grep -Eqx 'tcp://127\.0\.0\.1:[0-9]+' "b$n.ready" || fail "bad ready file: $(cat "b$n.ready")"
-    printf -v "$ep" '%s' "$(cat "b$n.ready")"
-}
-# stop_broker N: SIGTERM, which must end it cleanly (exit 0).
-stop_broker() {
-    local var="B${1}_PID" st=0
-    kill -TERM "${!var}"
-    wait "${!var}" || st=$?
-    printf -v "$var" '%s' ''
-    [ "$st" -eq 0 ] || fail "broker $1 exited $st after SIGTERM, expected 0"
+    start_broker "b$n" "${!ep:-}" --data-dir "$data" "${BROKER_KEYS[@]}" "$@"
+    printf -v "B${n}_PID" '%s' "$BROKER_PID"
+    BROKER_PID=''
+    printf -v "$ep" '%s' "$BROKER_EP"
 }
 
 # ---- keys and roster ----------------------------------------------------------------
-"$KEYS" broker --out keys >/dev/null
-"$KEYS" gen --id mdj.gxj --name "$GXJ" --role department --out keys >/dev/null
-"$KEYS" gen --id mdj.fgw --name "$FGW" --role department --out keys >/dev/null
-"$KEYS" gen --id ops.admin --name '运维管理员' --role admin --out keys >/dev/null
-for id in mdj.gxj mdj.fgw ops.admin; do
-    "$KEYS" roster add --roster keys/roster --pub "keys/$id.pub" >/dev/null
-done
+broker_key
+add_principal mdj.gxj "$GXJ" department
+add_principal mdj.fgw "$FGW" department
+add_principal ops.admin '运维管理员' admin
 
 # Broker 1 on the wall clock, broker 2 on a simulated clock.
-start_broker 1 var1
-start_broker 2 var2 '--simulated-clock=2022-07-01T09:00:00+08:00'
+start_broker_n 1 var1
+start_broker_n 2 var2 '--simulated-clock=2022-07-01T09:00:00+08:00'
 EP=$EP1
 
 # ---- send and inbox ------------------------------------------------------------------
@@ -301,7 +236,7 @@ ID10=$(sent_id 10)
 kill -KILL "$B1_PID"
 wait "$B1_PID" 2>/dev/null || true
 B1_PID=''
-start_broker 1 var1
+start_broker_n 1 var1
 [ "$EP1" = "$EP" ] || fail "the restarted broker must listen on $EP, not $EP1"
 as mdj.fgw inbox --json --timeout 1
 ok "inbox after the restart"
@@ -330,12 +265,12 @@ ok "clock advance"
 as mdj.gxj clock advance --by 1d
 refused "clock advance without the admin role" 1 '^liandong: refused: UNAUTHORIZED: '
 # The clock survives a restart, even with the start time given again.
-stop_broker 2
-start_broker 2 var2 '--simulated-clock=2022-07-01T09:00:00+08:00'
+stop_broker B2_PID
+start_broker_n 2 var2 '--simulated-clock=2022-07-01T09:00:00+08:00'
 as mdj.gxj clock show
 ok "clock show after a restart"
 [ "$(cat out.txt)" = '2022-09-29T01:00:00Z (simulated)' ] || fail "the clock must survive a restart"
 
-stop_broker 1
-stop_broker 2
+stop_broker B1_PID
+stop_broker B2_PID
 echo "cli.liandong: all checks passed"

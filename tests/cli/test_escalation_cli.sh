@@ -12,39 +12,15 @@ BROKER=$(realpath "${2:?$USAGE}")
 KEYS=$(realpath "${3:?$USAGE}")
 PLANS_SO=$(realpath "${4:?$USAGE}")
 ESC_SO=$(realpath "${5:?$USAGE}")
-WORK=$(mktemp -d /tmp/ld-esc-cli-XXXXXX)
-BROKER_PID=''
-cleanup() {
-    if [ -n "$BROKER_PID" ]; then
-        kill -KILL "$BROKER_PID" 2>/dev/null || true
-        wait "$BROKER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-cd "$WORK"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/lib.sh"
+start_work ld-esc-cli BROKER_PID
 unset LIANDONG_BROKER LIANDONG_BROKER_KEY LIANDONG_IDENTITY
 
-fail() {
-    echo "FAIL: $*" >&2
-    echo "--- stdout:" >&2; cat out.txt >&2 || true
-    echo "--- stderr:" >&2; cat err.txt >&2 || true
-    [ -s broker.log ] && { echo "--- broker.log:" >&2; tail -n 30 broker.log >&2; }
-    exit 1
-}
-run() {
-    set +e
-    "$@" >out.txt 2>err.txt
-    rc=$?
-    set -e
-}
-as() {
-    local id=$1
-    shift
-    run "$LD" --broker "$EP" --broker-key keys/broker.pub --identity "keys/$id.secret" "$@"
-}
-ok() { [ "$rc" -eq 0 ] || fail "$1: exited $rc, expected 0"; }
-refused() { # refused WHAT PATTERN: exit 1, one stderr line matching PATTERN
+# Unlike lib.sh's ok and refused, these check the exit status and (for a
+# refusal) the one stderr line, no more.
+exited0() { [ "$rc" -eq 0 ] || fail "$1: exited $rc, expected 0"; }
+refused1() { # refused1 WHAT PATTERN: exit 1, one stderr line matching PATTERN
     [ "$rc" -eq 1 ] || fail "$1: exited $rc, expected 1"
     [ "$(wc -l <err.txt)" -eq 1 ] || fail "$1: must print exactly one line on stderr"
     grep -Eq -- "$2" err.txt || fail "$1: stderr must match /$2/"
@@ -52,26 +28,24 @@ refused() { # refused WHAT PATTERN: exit 1, one stderr line matching PATTERN
 
 # ---- calendar (offline) ---------------------------------------------------------
 run "$LD" calendar check 2024-02-10
-ok "calendar check"
+exited0 "calendar check"
 grep -q '^2024-02-10 (Sat): holiday 春节' out.txt || fail "2024-02-10 is in the Spring Festival"
 run "$LD" calendar check 2024-02-04
-ok "calendar check of an adjusted workday"
+exited0 "calendar check of an adjusted workday"
 grep -q '^2024-02-04 (Sun): adjusted workday for 春节' out.txt || fail "2024-02-04 (Sun) is an adjusted working day"
 run "$LD" calendar add 2024-02-08 --working-days 3
-ok "calendar add"
+exited0 "calendar add"
 grep -q '= 2024-02-19 (Mon)' out.txt || fail "3 working days after 2024-02-08 is 2024-02-19"
 run "$LD" calendar add 2028-02-08 --working-days 3
-refused "a year without calendar data" 'no holiday data'
+refused1 "a year without calendar data" 'no holiday data'
 
 # ---- a broker with plans and escalation ---------------------------------------------
-"$KEYS" broker --out keys >/dev/null
-gen() { "$KEYS" gen --id "$1" --name "$2" --role "$3" --out keys >/dev/null &&
-        "$KEYS" roster add --roster keys/roster --pub "keys/$1.pub" >/dev/null; }
-gen mdj.zf.bgs '牡丹江市人民政府办公室' coordinator
-gen mdj.zf.dcs '市政府督查室' supervision
-gen mdj.gxj '市工信局' department
-gen mdj.fgw '市发改委' department
-gen ops.admin '运维' admin
+broker_key
+add_principal mdj.zf.bgs '牡丹江市人民政府办公室' coordinator
+add_principal mdj.zf.dcs '市政府督查室' supervision
+add_principal mdj.gxj '市工信局' department
+add_principal mdj.fgw '市发改委' department
+add_principal ops.admin '运维' admin
 cat >broker.yaml <<EOF
 plugins:
   - {name: plans, path: $PLANS_SO}
@@ -101,56 +75,49 @@ tasks:
     lead: [mdj.gxj]
     due: "2025-08-29"
 EOF
-"$BROKER" --config broker.yaml --listen 'tcp://127.0.0.1:*' --data-dir var --roster keys/roster \
-    --key keys/broker.secret --ready-file ready --simulated-clock=2025-07-01T09:00:00+08:00 \
-    >broker.log 2>&1 &
-BROKER_PID=$!
-for _ in $(seq 100); do
-    [ -s ready ] && break
-    kill -0 "$BROKER_PID" 2>/dev/null || fail "the broker did not start"
-    sleep 0.1
-done
-EP=$(cat ready)
+start_broker broker '' --config broker.yaml --data-dir var "${BROKER_KEYS[@]}" \
+    --simulated-clock=2025-07-01T09:00:00+08:00
+EP=$BROKER_EP
 
 as mdj.zf.bgs plan publish plan.yaml
-ok "plan publish"
+exited0 "plan publish"
 
 # Extensions: only a lead asks, within the limit, once; only a coordinator decides.
 as mdj.fgw extend request esc-a --until 2025-10-30 --reason '配合'
-refused "an extension by a support department" 'refused: UNAUTHORIZED: .*support department'
+refused1 "an extension by a support department" 'refused: UNAUTHORIZED: .*support department'
 as mdj.gxj extend request esc-a --until 2025-10-30 --reason '设备到货延迟'
-ok "extend request"
+exited0 "extend request"
 as mdj.gxj extend decide esc-a --approve
-refused "a decision by a department" 'refused: UNAUTHORIZED: only a coordinator'
+refused1 "a decision by a department" 'refused: UNAUTHORIZED: only a coordinator'
 as mdj.zf.bgs extend decide esc-a --approve
-ok "extend decide"
+exited0 "extend decide"
 as mdj.gxj extend request esc-a --until 2025-11-15 --reason '再次申请'
-refused "a second extension" 'refused: LIMIT_EXCEEDED: .*extension already'
+refused1 "a second extension" 'refused: LIMIT_EXCEEDED: .*extension already'
 
 # Pause and resume: coordinators only.
 as mdj.gxj pause esc-b --reason '技术鉴定'
-refused "a pause by a department" 'refused: UNAUTHORIZED: only a coordinator'
+refused1 "a pause by a department" 'refused: UNAUTHORIZED: only a coordinator'
 as mdj.zf.bgs pause esc-b --reason '技术鉴定'
-ok "pause"
+exited0 "pause"
 as ops.admin clock advance --by 10d
-ok "clock advance"
+exited0 "clock advance"
 as mdj.zf.bgs resume esc-b
-ok "resume"
+exited0 "resume"
 
 # A 督办函: supervision only; the department answers.
 as mdj.zf.bgs letter issue --task esc-b --to mdj.gxj --deadline 2025-07-20 --text '请限期整改'
-refused "a letter from a coordinator" 'refused: UNAUTHORIZED: only the supervision office'
+refused1 "a letter from a coordinator" 'refused: UNAUTHORIZED: only the supervision office'
 as mdj.zf.dcs letter issue --task esc-b --to mdj.gxj --deadline 2025-07-20 --text '请限期整改'
-ok "letter issue"
+exited0 "letter issue"
 LETTER=$(grep -Eo 'dbh-[0-9]+' out.txt | head -n 1)
 [ -n "$LETTER" ] || fail "letter issue must print the letter id"
 as mdj.gxj letter answer "$LETTER" --text '已整改'
-ok "letter answer"
+exited0 "letter answer"
 
 # The ledger shows the due dates in force (esc-a extended, esc-b moved by the
 # pause) and the 督办函 as a row of its own, done once answered.
 as mdj.zf.bgs ledger --plan esc-cli --json
-ok "ledger"
+exited0 "ledger"
 python3 - out.txt "$LETTER" <<'PY' || fail "ledger due dates and letter row (see above)"
 import json, sys
 t = {x["task"]: x for x in json.load(open(sys.argv[1], encoding="utf-8"))["tasks"]}
@@ -165,11 +132,11 @@ assert (l["state"], l["progress"], l["overdue"]) == ("done", 100, False), l
 assert [(r["dept"], r["note"]) for r in l["reports"]] == [("mdj.gxj", "已整改")], l
 PY
 as mdj.zf.bgs ledger --plan esc-cli
-ok "ledger table"
+exited0 "ledger table"
 grep -q "$LETTER .*督办函：请限期整改" out.txt || fail "the ledger table must show the letter's row"
 grep -q '^2 tasks, 1 督办函, ' out.txt || fail "the ledger summary must count the letter apart"
 as mdj.gxj tasks --json
-ok "tasks with a letter"
+exited0 "tasks with a letter"
 python3 - out.txt "$LETTER" <<'PY' || fail "tasks --json must list the letter for its addressee"
 import json, sys
 t = {x["task"]: x for x in json.load(open(sys.argv[1], encoding="utf-8"))["tasks"]}
@@ -190,11 +157,11 @@ HISTORY=$(wc -l <follow.txt)
 INBOX_PID=$!
 sleep 0.5
 as mdj.gxj send --to mdj.zf.dcs --text "督查室请阅"
-ok "a message to the supervision office while it follows"
+exited0 "a message to the supervision office while it follows"
 
 # Past the due dates: 督导 notices reach the supervision office.
 as ops.admin clock advance --by 120d
-ok "clock advance past the due dates"
+exited0 "clock advance past the due dates"
 for _ in $(seq 100); do
     [ "$(grep -c '"reason":"overdue"' follow.txt)" -ge 2 ] && break
     sleep 0.1
@@ -231,7 +198,7 @@ assert ("esc-b", "overdue", 1, "督导") in got, got
 assert all(n["plan"] == "esc-cli" for n in ns), ns
 PY
 as mdj.zf.dcs escalations --plan esc-cli --json
-ok "escalations"
+exited0 "escalations"
 python3 - out.txt <<'PY' || fail "escalations --json (see above)"
 import json, sys
 ns = json.load(open(sys.argv[1], encoding="utf-8"))["notices"]
@@ -242,5 +209,5 @@ assert any(n["reason"] == "extension_decided" for n in ns), kinds
 assert all(n["level_name"] in ("督导", "约谈", "") for n in ns), ns
 PY
 as mdj.fgw escalations --plan esc-cli --json
-ok "escalations as a department"
+exited0 "escalations as a department"
 echo "cli.escalation: all checks passed"

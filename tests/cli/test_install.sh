@@ -10,31 +10,10 @@ USAGE="usage: test_install.sh BUILD_DIR SOURCE_DIR [CMAKE]"
 BUILD=$(realpath "${1:?$USAGE}")
 SRC=$(realpath "${2:?$USAGE}")
 CMAKE=${3:-cmake}
-WORK=$(mktemp -d /tmp/ld-install-XXXXXX)
-BROKER_PID=''
-cleanup() {
-    if [ -n "$BROKER_PID" ]; then
-        kill -KILL "$BROKER_PID" 2>/dev/null || true
-        wait "$BROKER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-cd "$WORK"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/lib.sh"
+start_work ld-install BROKER_PID
 
-fail() {
-    echo "FAIL: $*" >&2
-    echo "--- stdout:" >&2; cat out.txt >&2 || true
-    echo "--- stderr:" >&2; cat err.txt >&2 || true
-    [ -s broker.log ] && { echo "--- broker.log:" >&2; tail -n 30 broker.log >&2; }
-    exit 1
-}
-run() { # stdout/stderr in out.txt/err.txt, exit status in $rc
-    set +e
-    "$@" >out.txt 2>err.txt
-    rc=$?
-    set -e
-}
 must() { # must WHAT CMD...: CMD succeeds
     local what=$1
     shift
@@ -144,22 +123,13 @@ for h in app/hello-shared app/hello-static "$HELLO_CMAKE"; do
 done
 
 # ---- for real, against the installed broker -----------------------------------------
-K=$P/bin/liandong-keys
-"$K" broker --out keys >/dev/null
-"$K" gen --id mdj.gxj --name '市工信局' --role department --out keys >/dev/null
-"$K" gen --id mdj.fgw --name '市发改委' --role department --out keys >/dev/null
-"$K" roster add --roster keys/roster --pub keys/mdj.gxj.pub >/dev/null
-"$K" roster add --roster keys/roster --pub keys/mdj.fgw.pub >/dev/null
-"$P/bin/liandong-broker" --listen 'tcp://127.0.0.1:*' --data-dir var --roster keys/roster \
-    --key keys/broker.secret --ready-file ready >broker.log 2>&1 &
-BROKER_PID=$!
-for _ in $(seq 100); do
-    [ -s ready ] && break
-    kill -0 "$BROKER_PID" 2>/dev/null || fail "the installed broker did not start"
-    sleep 0.1
-done
-[ -s ready ] || fail "the installed broker wrote no ready file within 10 s"
-EP=$(cat ready)
+KEYS=$P/bin/liandong-keys
+BROKER=$P/bin/liandong-broker
+broker_key
+add_principal mdj.gxj '市工信局' department
+add_principal mdj.fgw '市发改委' department
+start_broker broker '' --data-dir var "${BROKER_KEYS[@]}"
+EP=$BROKER_EP
 
 # hello sends one message and prints what arrives in the next 3 seconds.
 run app/hello-shared "$EP" keys/mdj.gxj.secret keys/broker.pub mdj.fgw '请于周五前报送进展'
@@ -190,46 +160,34 @@ ds = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 assert [(d["sender"], d["seq"], d["text"]) for d in ds] == [("mdj.gxj", 2, "第二条")], ds
 PY
 
-stop_broker() {
-    kill -TERM "$BROKER_PID"
-    st=0
-    wait "$BROKER_PID" || st=$?
-    BROKER_PID=''
-    [ "$st" -eq 0 ] || fail "the installed broker exited $st after SIGTERM, expected 0"
-}
-stop_broker
+stop_broker BROKER_PID
 
 # ---- a plugin built out of tree against the installed headers (examples/plugins/cc) --
 must "cmake configure of examples/plugins/cc" "$CMAKE" -S "$SRC/examples/plugins/cc" \
     -B "$WORK/cc" -DCMAKE_PREFIX_PATH="$P" -DCMAKE_C_FLAGS="${SAN_FLAGS[*]}"
 must "cmake build of examples/plugins/cc" "$CMAKE" --build "$WORK/cc"
 [ -f "$WORK/cc/cc.so" ] || fail "the out-of-tree build made no cc.so"
-"$K" gen --id mdj.zf.bgs --name '牡丹江市人民政府办公室' --role coordinator --out keys >/dev/null
-"$K" roster add --roster keys/roster --pub keys/mdj.zf.bgs.pub >/dev/null
-start_with_plugin() { # start_with_plugin CC_ID
+add_principal mdj.zf.bgs '牡丹江市人民政府办公室' coordinator
+# plugin_config CC_ID: a broker.yaml whose cc plugin copies mail for mdj.fgw to
+# CC_ID, and no broker.log yet: the checks below read the next broker's log.
+plugin_config() {
     printf 'plugins:\n  - name: cc\n    path: %s\n    config:\n      rules:\n        - {to: mdj.fgw, cc: [%s]}\n' \
         "$WORK/cc/cc.so" "$1" >broker.yaml
-    rm -f ready
-    "$P/bin/liandong-broker" --config broker.yaml --listen "$EP" --data-dir var \
-        --roster keys/roster --key keys/broker.secret --ready-file ready >broker.log 2>&1 &
-    BROKER_PID=$!
+    rm -f broker.log
 }
 # A rule naming a principal that does not exist stops the broker with one line.
-start_with_plugin mdj.nobody
+plugin_config mdj.nobody
+spawn_broker broker "$EP" --config broker.yaml --data-dir var "${BROKER_KEYS[@]}"
 st=0
 wait "$BROKER_PID" || st=$?
 BROKER_PID=''
 [ "$st" -eq 1 ] || fail "a broker whose plugin's init fails must exit 1, not $st"
 grep -q "plugin cc: .*cc.so: init failed: config: 'cc: mdj.nobody' names no principal" broker.log ||
     fail "the broker must say which plugin failed and why"
-[ ! -e ready ] || fail "the broker must not serve when a plugin fails"
+[ ! -e broker.ready ] || fail "the broker must not serve when a plugin fails"
 
-start_with_plugin mdj.zf.bgs
-for _ in $(seq 100); do
-    [ -s ready ] && break
-    kill -0 "$BROKER_PID" 2>/dev/null || fail "the broker with the cc plugin did not start"
-    sleep 0.1
-done
+plugin_config mdj.zf.bgs
+start_broker broker "$EP" --config broker.yaml --data-dir var "${BROKER_KEYS[@]}"
 grep -q 'plugin cc 1.0 loaded' broker.log || fail "the broker must log the loaded plugin"
 LD=("$P/bin/liandong" --broker "$EP" --broker-key keys/broker.pub)
 must "send to mdj.fgw" "${LD[@]}" --identity keys/mdj.gxj.secret send --to mdj.fgw --text '抄送测试'
@@ -240,5 +198,5 @@ import json, sys
 ds = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 assert [(d["sender"], d["text"], d["to"]) for d in ds] == [("mdj.gxj", "抄送测试", ["mdj.fgw"])], ds
 PY
-stop_broker
+stop_broker BROKER_PID
 echo "cli.install: all checks passed"

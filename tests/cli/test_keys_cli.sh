@@ -5,31 +5,17 @@
 set -euo pipefail
 
 TOOL=$(realpath "${1:?usage: test_keys_cli.sh PATH/TO/liandong-keys}")
-WORK=$(mktemp -d /tmp/ldk-cli-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/lib.sh"
+start_work ldk-cli
 
 GXJ='牡丹江市工业和信息化局'
 DCS='市政府督查室'
 
-fail() {
-    echo "FAIL: $*" >&2
-    echo "--- stdout:" >&2; cat out.txt >&2 || true
-    echo "--- stderr:" >&2; cat err.txt >&2 || true
-    exit 1
-}
-# run CMD...: run the tool, keep stdout/stderr in out.txt/err.txt and the
-# exit status in $rc.
-run() {
-    set +e
-    "$TOOL" "$@" >out.txt 2>err.txt
-    rc=$?
-    set -e
-}
 expect() { # expect CODE CMD...
     local want=$1
     shift
-    run "$@"
+    run "$TOOL" "$@"
     [ "$rc" -eq "$want" ] || fail "'$*' exited $rc, expected $want"
     if [ "$want" -ne 0 ]; then
         [ "$(wc -l <err.txt)" -eq 1 ] || fail "'$*' must print exactly one line on stderr"

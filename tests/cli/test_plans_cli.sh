@@ -16,49 +16,11 @@ PLANS_SO=$(realpath "${4:?$USAGE}")
 SRC=$(realpath "${5:?$USAGE}")
 DEPT_BIN=$(realpath "${6:?$USAGE}")
 PLAN=$SRC/examples/plans/ir-2022.yaml
-WORK=$(mktemp -d /tmp/ld-plans-cli-XXXXXX)
-
-BROKER_PID=''
-cleanup() {
-    if [ -n "$BROKER_PID" ]; then
-        kill -KILL "$BROKER_PID" 2>/dev/null || true
-        wait "$BROKER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-cd "$WORK"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/lib.sh"
+start_work ld-plans-cli BROKER_PID
 unset LIANDONG_BROKER LIANDONG_BROKER_KEY LIANDONG_IDENTITY
 
-fail() {
-    echo "FAIL: $*" >&2
-    echo "--- stdout:" >&2; cat out.txt >&2 || true
-    echo "--- stderr:" >&2; cat err.txt >&2 || true
-    [ -s broker.log ] && { echo "--- broker.log:" >&2; tail -n 30 broker.log >&2; }
-    exit 1
-}
-run() { # stdout/stderr in out.txt/err.txt, exit status in $rc
-    set +e
-    "$@" >out.txt 2>err.txt
-    rc=$?
-    set -e
-}
-as() { # as ID CMD...: liandong as principal ID
-    local id=$1
-    shift
-    run "$LD" --broker "$EP" --broker-key keys/broker.pub --identity "keys/$id.secret" "$@"
-}
-ok() {
-    [ "$rc" -eq 0 ] || fail "$1: exited $rc, expected 0"
-    [ ! -s err.txt ] || fail "$1: printed on stderr"
-}
-refused() { # refused WHAT CODE PATTERN: exit CODE, one stderr line matching PATTERN
-    [ "$rc" -eq "$2" ] || fail "$1: exited $rc, expected $2"
-    [ "$(wc -l <err.txt)" -eq 1 ] || fail "$1: must print exactly one line on stderr"
-    grep -q '^liandong: ' err.txt || fail "$1: stderr must start with 'liandong: '"
-    grep -Eq -- "$3" err.txt || fail "$1: stderr must match /$3/"
-    [ ! -s out.txt ] || fail "$1: printed on stdout"
-}
 py() { # py WHAT SCRIPT ARGS...: a Python check on out.txt
     local what=$1 script=$2
     shift 2
@@ -67,26 +29,10 @@ py() { # py WHAT SCRIPT ARGS...: a Python check on out.txt
 
 # ---- identities for every department of the plan ------------------------------------
 # id roles, one per line: coordinators, supervision, and every lead and support.
-python3 - "$PLAN" >ids.txt <<'PY'
-import sys, yaml
-d = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
-roles = {}
-for i in d["plan"].get("coordinators") or []:
-    roles.setdefault(i, set()).add("coordinator")
-for i in d["plan"].get("supervision") or []:
-    roles.setdefault(i, set()).add("supervision")
-for t in d["tasks"]:
-    for i in (t.get("lead") or []) + (t.get("support") or []):
-        roles.setdefault(i, set()).add("department")
-for i in sorted(roles):
-    print(i, ",".join(sorted(roles[i])))
-PY
+plan_principals "$PLAN" >ids.txt
 [ "$(wc -l <ids.txt)" -ge 40 ] || fail "expected at least 40 principals in $PLAN"
-"$KEYS" broker --out keys >/dev/null
-while read -r id roles; do
-    "$KEYS" gen --id "$id" --name "$id" --role "$roles" --out keys >/dev/null
-    "$KEYS" roster add --roster keys/roster --pub "keys/$id.pub" >/dev/null
-done <ids.txt
+broker_key
+add_principals ids.txt
 COORD=mdj.zf.bgs
 SUPER=mdj.zf.dcs
 grep -q "^$COORD .*coordinator" ids.txt || fail "$COORD is not a coordinator of $PLAN"
@@ -101,16 +47,8 @@ plugins:
   - name: plans
     path: "$PLANS_SO"
 EOF
-"$BROKER" --config broker.yaml --listen 'tcp://127.0.0.1:*' --ready-file ready \
-    '--simulated-clock=2022-07-01T09:00:00+08:00' >broker.log 2>&1 &
-BROKER_PID=$!
-for _ in $(seq 100); do
-    [ -s ready ] && break
-    kill -0 "$BROKER_PID" 2>/dev/null || fail "the broker did not start"
-    sleep 0.1
-done
-[ -s ready ] || fail "the broker wrote no ready file within 10 s"
-EP=$(cat ready)
+start_broker broker '' --config broker.yaml '--simulated-clock=2022-07-01T09:00:00+08:00'
+EP=$BROKER_EP
 
 # ---- --help and usage errors --------------------------------------------------------------
 for cmd in "plan --help" "plan publish --help" "plan list --help" "tasks --help" \
@@ -400,9 +338,5 @@ lead = [t for t in ts if t["lead"] == [dept]]
 assert lead and all(t["state"] == "in_progress" and t["progress"] == 10 for t in lead), lead
 ' "$DEPT" "$N"
 
-kill -TERM "$BROKER_PID"
-st=0
-wait "$BROKER_PID" || st=$?
-BROKER_PID=''
-[ "$st" -eq 0 ] || fail "the broker exited $st after SIGTERM, expected 0"
+stop_broker BROKER_PID
 echo "cli.plans: all checks passed"
