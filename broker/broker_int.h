@@ -75,7 +75,7 @@ struct ldb_broker {
     ldk_roster *roster;
     ldk_identity *key;
     int64_t sim_clock_ms; /* business clock when cfg->simulated */
-    int nearly_full;      /* this batch: refuse stored messages (ldb_store_nearly_full) */
+    int nearly_full;      /* this batch: enum ldb_fill (ldb_store_nearly_full) */
     ldb_session *sessions;
     ldb_peer *peers; /* LDB_PEER_SLOTS */
     size_t n_sessions, cap_sessions;

@@ -172,6 +172,20 @@ static int is_session_message(const item *it)
            it->body->msg_case == LIANDONG__V1__BODY__MSG_DELIVERY_ACK;
 }
 
+/* A read-only query: answered from what is stored, it writes only its
+ * sequence number and what plugins log of it, so a nearly full store still
+ * takes it from the first half of its reserve (Hello and DeliveryAck may
+ * use all of it). */
+static int is_query(const item *it)
+{
+    switch (it->body->msg_case) {
+    case LIANDONG__V1__BODY__MSG_LEDGER_QUERY:
+    case LIANDONG__V1__BODY__MSG_ESCALATION_QUERY:
+    case LIANDONG__V1__BODY__MSG_AUDIT_QUERY: return 1;
+    default: return 0;
+    }
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -314,8 +328,14 @@ static int apply(ldb_broker *b, MDB_txn *txn, item *it, int64_t *clock)
     }
     if (skew > b->cfg->skew_ms || -skew > b->cfg->skew_ms)
         goto skewed;
-    if (b->nearly_full)
-        return LD_ERR_STORAGE_FULL; /* the rest is kept for Hello and DeliveryAck */
+    if (b->nearly_full == LDB_FILL_RESERVE_LOW || (b->nearly_full && !is_query(it))) {
+        refuse(it, LIANDONG__V1__REASON_CODE__STORAGE_FULL,
+               "the broker's storage is nearly full; what is left is kept for deliveries%s; the "
+               "message was not stored, try again later",
+               b->nearly_full == LDB_FILL_RESERVE_LOW ? " and their acknowledgements"
+                                                      : ", their acknowledgements and queries");
+        return LD_OK;
+    }
 
     int core_type = 1;
     switch (it->body->msg_case) {

@@ -178,7 +178,7 @@ int ldb_store_nearly_full(ldb_store *s)
     MDB_envinfo info;
     MDB_stat st;
     if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &st) != 0 || !st.ms_psize)
-        return 0;
+        return LDB_FILL_ROOM;
     size_t pages = info.me_mapsize / st.ms_psize;
     size_t reserve = pages / 16, cap = ((size_t)8 << 20) / st.ms_psize;
     if (reserve > cap)
@@ -187,12 +187,12 @@ int ldb_store_nearly_full(ldb_store *s)
         reserve = 64; /* a commit with every plugin's tables touched fits */
     size_t used = info.me_last_pgno + 1;
     if (used + reserve < pages)
-        return 0; /* far from the end: no need to count the free list */
+        return LDB_FILL_ROOM; /* far from the end: no need to count the free list */
     /* Free pages: each record of the free list (LMDB's DB 0) is a list
      * whose first word is its length. */
     MDB_txn *txn;
     if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
-        return 0;
+        return LDB_FILL_ROOM;
     MDB_cursor *c;
     size_t free_pages = 0;
     if (mdb_cursor_open(txn, 0, &c) == 0) {
@@ -204,7 +204,9 @@ int ldb_store_nearly_full(ldb_store *s)
     }
     mdb_txn_abort(txn);
     used = free_pages < used ? used - free_pages : 0;
-    return used + reserve >= pages;
+    return used + reserve / 2 >= pages ? LDB_FILL_RESERVE_LOW
+           : used + reserve >= pages   ? LDB_FILL_RESERVE
+                                       : LDB_FILL_ROOM;
 }
 
 int ldb_store_open(const char *dir, size_t map_size, ldb_store **out, char *err, size_t errlen)

@@ -62,11 +62,14 @@ int ldb_store_open(const char *dir, size_t map_size, ldb_store **out, char *err,
 void ldb_store_close(ldb_store **s);
 
 int ldb_store_begin(ldb_store *s, MDB_txn *parent, int rdonly, MDB_txn **txn);
-/* 1 when the pages in use (the last page minus the free list) come within a
- * reserve (1/16 of the map, 64 pages to 8 MiB) of the map's end, else 0.
- * The broker then refuses stored messages with STORAGE_FULL, so that
- * session messages (Hello, DeliveryAck) and what plugins record for them
- * still fit: a full broker can still deliver, and be emptied. */
+/* How close the pages in use (the last page minus the free list) are to the
+ * map's end: LDB_FILL_RESERVE within a reserve (1/16 of the map, 64 pages
+ * to 8 MiB), LDB_FILL_RESERVE_LOW within its last half. The broker then
+ * refuses stored messages with STORAGE_FULL, and in the last half queries
+ * too, so that session messages (Hello, DeliveryAck) and what plugins record
+ * for them still fit: a full broker can still deliver, and be emptied, and
+ * still answers queries until only the last half is left. */
+enum ldb_fill { LDB_FILL_ROOM, LDB_FILL_RESERVE, LDB_FILL_RESERVE_LOW };
 int ldb_store_nearly_full(ldb_store *s);
 /* Commit; maps MDB errors to ld_error and logs them. */
 int ldb_store_commit(MDB_txn *txn);

@@ -149,6 +149,52 @@ static void run(int plugins)
     /* Fill again; restart with a bigger map; nothing lost; accepted again. */
     unsigned long n2 = fill(f);
     fprintf(stderr, "full again after %lu more\n", n2);
+    if (plugins) {
+        /* Queries are still answered while full (from the reserve). */
+        for (int i = 0; i < 10; i++) {
+            ld_ledger *l = NULL;
+            assert_int_equal(ld_client_ledger_query(f->send, &(ld_ledger_query){.mine = 1}, &l),
+                             LD_OK);
+            assert_int_equal(l->n_tasks, 0);
+            ld_ledger_destroy(&l);
+            ld_escalations *es = NULL;
+            assert_int_equal(
+                ld_client_escalation_query(f->send, &(ld_escalation_query){.mine = 1}, &es), LD_OK);
+            ld_escalations_destroy(&es);
+        }
+        assert_int_equal(send_one(f), LD_ERR_REFUSED);
+        assert_int_equal(ld_client_last_reason(f->send), LD_REASON_STORAGE_FULL);
+        /* A flood of queries takes only the first half of the reserve, then
+         * they are refused too: Hello and DeliveryAck (below) still fit. */
+        int n_queries = 0, refused = 0;
+        while (!refused && n_queries < 20000) {
+            ld_ledger *l = NULL;
+            int rc = ld_client_ledger_query(f->send, &(ld_ledger_query){.mine = 1}, &l);
+            ld_ledger_destroy(&l);
+            if (rc == LD_ERR_REFUSED) {
+                /* By the reserve, not by a map already full. */
+                assert_int_equal(ld_client_last_reason(f->send), LD_REASON_STORAGE_FULL);
+                fprintf(stderr, "refused: %s\n", ld_client_last_error(f->send));
+                assert_non_null(strstr(ld_client_last_error(f->send), "kept for deliveries"));
+                refused = 1;
+            } else {
+                assert_int_equal(rc, LD_OK);
+                n_queries++;
+            }
+        }
+        fprintf(stderr, "queries answered while full: %d more, then refused\n", n_queries);
+        assert_true(refused);
+        /* Hello and DeliveryAck still fit: the queries left them half the
+         * reserve, room for many more reconnects than this. */
+        for (int i = 0; i < 50; i++) {
+            ld_client_destroy(&f->recv);
+            f->recv = client(&f->e, "recv0", 0);
+        }
+        got = drain(f, 1);
+        fprintf(stderr, "delivered after the queries: %lu\n", got);
+        check_all_acked_got(f);
+    }
+
     ld_client_destroy(&f->recv);
     ld_client_destroy(&f->send);
     th_broker_signal_stop(&f->e, SIGTERM);
