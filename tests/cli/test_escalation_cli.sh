@@ -14,7 +14,7 @@ PLANS_SO=$(realpath "${4:?$USAGE}")
 ESC_SO=$(realpath "${5:?$USAGE}")
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/lib.sh"
-start_work ld-esc-cli BROKER_PID
+start_work ld-esc-cli BROKER_PID FOLLOW_PID INBOX_PID
 unset LIANDONG_BROKER LIANDONG_BROKER_KEY LIANDONG_IDENTITY
 
 # Unlike lib.sh's ok and refused, these check the exit status and (for a
@@ -168,7 +168,8 @@ for _ in $(seq 100); do
 done
 sleep 0.5
 kill -INT "$INBOX_PID"
-wait "$INBOX_PID" || { cat inbox.err >&2; fail "inbox --follow beside escalations --follow failed"; }
+wait "$INBOX_PID" || { INBOX_PID=; cat inbox.err >&2; fail "inbox --follow beside escalations --follow failed"; }
+INBOX_PID=
 python3 - inbox.txt <<'PY' || fail "inbox beside escalations --follow (see above)"
 import json, sys
 ds = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8").read().splitlines()]
@@ -181,6 +182,7 @@ set +e
 wait "$FOLLOW_PID"
 frc=$?
 set -e
+FOLLOW_PID=
 [ "$frc" -eq 0 ] || { cat follow.err >&2; fail "escalations --follow exited $frc after SIGINT"; }
 python3 - follow.txt "$HISTORY" <<'PY' || fail "escalations --follow output (see above)"
 import json, sys
