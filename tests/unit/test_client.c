@@ -17,11 +17,11 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sodium.h>
-#include <unistd.h>
 #include <zmq.h>
 
 #include "../../sdk/ldc.h"
 #include "fake_broker.h"
+#include "sdk_fixture.h"
 
 /* ---- pure parts ------------------------------------------------------------ */
 
@@ -141,54 +141,22 @@ static void test_dedup_index(void **state)
 
 /* ---- keys and envelopes for the scenarios -------------------------------- */
 
-static char tmpdir[64];
-static char client_secret[128], broker_pub[128];
-static ldk_identity *broker_ident, *client_ident;
-static uint8_t other_pk[32], other_sk[64]; /* a third principal, "mdj.fgw" */
-static char other_kid[LDK_KEY_ID_LEN + 1];
+static sdk_keys keys; /* the client is "mdj.gxj"; "mdj.fgw" a third principal */
 
 static int setup(void **state)
 {
     (void)state;
-    if (sodium_init() < 0)
-        return -1;
-    strcpy(tmpdir, "/tmp/ld-sdk-test-XXXXXX");
-    if (!mkdtemp(tmpdir))
-        return -1;
-    char err[LDK_ERR_MAX];
-    if (ldk_identity_generate("broker", "Liandong broker", 0, &broker_ident, err, sizeof err) ||
-        ldk_identity_generate("mdj.gxj", "牡丹江市工业和信息化局", LDK_ROLE_DEPARTMENT,
-                              &client_ident, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
-    snprintf(client_secret, sizeof client_secret, "%s/mdj.gxj.secret", tmpdir);
-    snprintf(broker_pub, sizeof broker_pub, "%s/broker.pub", tmpdir);
-    if (ldk_identity_save_secret(client_ident, client_secret, err, sizeof err) ||
-        ldk_identity_save_public(broker_ident, broker_pub, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
-    uint8_t seed[32];
-    memset(seed, 9, sizeof seed);
-    crypto_sign_seed_keypair(other_pk, other_sk, seed);
-    uint8_t kid[8];
-    crypto_generichash(kid, sizeof kid, other_pk, sizeof other_pk, NULL, 0);
-    sodium_bin2hex(other_kid, sizeof other_kid, kid, sizeof kid);
-    return 0;
+    return sdk_keys_init(&keys, "ld-sdk-test", "mdj.gxj", "牡丹江市工业和信息化局",
+                         LDK_ROLE_DEPARTMENT);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    ldk_identity_destroy(&broker_ident);
-    ldk_identity_destroy(&client_ident);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return sdk_keys_fini(&keys);
 }
 
-/* A direct message from mdj.fgw to mdj.gxj, signed with sk (other_sk normally). */
+/* A direct message from mdj.fgw to mdj.gxj, signed with sk (keys.other_sk normally). */
 static void seal_inner(const char *text, uint64_t seq, const uint8_t *sk, uint8_t **out,
                        size_t *len, ldw_envelope_id *id)
 {
@@ -201,7 +169,7 @@ static void seal_inner(const char *text, uint64_t seq, const uint8_t *sk, uint8_
     b.msg_case = LIANDONG__V1__BODY__MSG_DIRECT;
     b.direct = &d;
     ldw_header_fields h = {
-        .sender = "mdj.fgw", .key_id = other_kid, .seq = seq, .sent_at_ms = 1656637200000};
+        .sender = "mdj.fgw", .key_id = keys.other_kid, .seq = seq, .sent_at_ms = 1656637200000};
     if (ldw_envelope_seal_body(&h, &b, sk, out, len, id) != LD_OK)
         abort();
 }
@@ -212,13 +180,13 @@ static void test_delivery_check(void **state)
     uint8_t *env;
     size_t len;
     ldw_envelope_id id;
-    seal_inner("请于周五前报送进展", 7, other_sk, &env, &len, &id);
+    seal_inner("请于周五前报送进展", 7, keys.other_sk, &env, &len, &id);
     Liandong__V1__Delivery dm = LIANDONG__V1__DELIVERY__INIT;
     dm.delivery_id = 12;
     dm.envelope.data = env;
     dm.envelope.len = len;
-    dm.sender_sign_public.data = other_pk;
-    dm.sender_sign_public.len = sizeof other_pk;
+    dm.sender_sign_public.data = keys.other_pk;
+    dm.sender_sign_public.len = sizeof keys.other_pk;
     dm.sender_name = "牡丹江市发展和改革委员会";
     dm.stored_at_ms = 1656637201000;
 
@@ -230,7 +198,7 @@ static void test_delivery_check(void **state)
     assert_memory_equal(p->envelope_id, id.bytes, LD_ENVELOPE_ID_BYTES);
     assert_string_equal(p->sender, "mdj.fgw");
     assert_string_equal(p->sender_name, "牡丹江市发展和改革委员会");
-    assert_string_equal(p->key_id, other_kid);
+    assert_string_equal(p->key_id, keys.other_kid);
     assert_string_equal(p->type, "direct");
     assert_string_equal(p->text, "请于周五前报送进展");
     assert_int_equal(p->n_to, 2);
@@ -249,7 +217,7 @@ static void test_delivery_check(void **state)
     assert_non_null(strstr(err, "names key"));
     dm.sender_sign_public.len = 31;
     assert_int_equal(ldc_delivery_new(&dm, &d, err, sizeof err), LD_ERR_PROTOCOL);
-    dm.sender_sign_public.data = other_pk;
+    dm.sender_sign_public.data = keys.other_pk;
     dm.sender_sign_public.len = 32;
 
     /* Flip one body byte: the signature no longer verifies. */
@@ -272,8 +240,10 @@ static void test_delivery_check(void **state)
 
     /* A body type this library does not know (field 99) is delivered as "unknown". */
     uint8_t body[] = {0x9a, 0x06, 0x02, 'h', 'i'}; /* field 99, length-delimited */
-    ldw_header_fields h = {.sender = "mdj.fgw", .key_id = other_kid, .seq = 8, .sent_at_ms = 1};
-    assert_int_equal(ldw_envelope_seal(&h, body, sizeof body, other_sk, &env, &len, &id), LD_OK);
+    ldw_header_fields h = {
+        .sender = "mdj.fgw", .key_id = keys.other_kid, .seq = 8, .sent_at_ms = 1};
+    assert_int_equal(ldw_envelope_seal(&h, body, sizeof body, keys.other_sk, &env, &len, &id),
+                     LD_OK);
     dm.envelope.data = env;
     dm.envelope.len = len;
     assert_int_equal(ldc_delivery_new(&dm, &d, err, sizeof err), LD_OK);
@@ -287,14 +257,12 @@ static void test_delivery_check(void **state)
 
 /* ---- a scripted fake broker ------------------------------------------------ */
 
+/* core counts Hellos and notes DeliveryAck ids. */
 typedef struct fake {
     fake_broker core; /* first: the callbacks get &core */
     /* what it saw */
-    int hellos;
     int directs; /* Direct frames received (resends included) */
     uint64_t last_direct_seq;
-    uint64_t acked[32]; /* DeliveryAck ids, in order */
-    int n_acked;
     /* what it does */
     uint64_t hello_last_seq;
     int64_t push_at; /* push `late` delivery at this monotonic ms, 0 never */
@@ -313,8 +281,8 @@ static void fake_delivery(fake *f, zmq_msg_t *rid, uint64_t delivery_id, const c
     dm.delivery_id = delivery_id;
     dm.envelope.data = env;
     dm.envelope.len = len;
-    dm.sender_sign_public.data = other_pk;
-    dm.sender_sign_public.len = sizeof other_pk;
+    dm.sender_sign_public.data = keys.other_pk;
+    dm.sender_sign_public.len = sizeof keys.other_pk;
     dm.sender_name = "牡丹江市发展和改革委员会";
     Liandong__V1__Body b = LIANDONG__V1__BODY__INIT;
     b.msg_case = LIANDONG__V1__BODY__MSG_DELIVERY;
@@ -328,7 +296,7 @@ static void fake_deliveries_d1(fake *f, zmq_msg_t *rid)
     uint8_t *env;
     size_t len;
     ldw_envelope_id id;
-    seal_inner("第一条", 1, other_sk, &env, &len, &id);
+    seal_inner("第一条", 1, keys.other_sk, &env, &len, &id);
     Liandong__V1__Delivery dm[3], *dp[3];
     const uint64_t ids[3] = {1, 1, 5};
     for (int i = 0; i < 3; i++) {
@@ -336,8 +304,8 @@ static void fake_deliveries_d1(fake *f, zmq_msg_t *rid)
         dm[i].delivery_id = ids[i];
         dm[i].envelope.data = env;
         dm[i].envelope.len = len;
-        dm[i].sender_sign_public.data = other_pk;
-        dm[i].sender_sign_public.len = sizeof other_pk;
+        dm[i].sender_sign_public.data = keys.other_pk;
+        dm[i].sender_sign_public.len = sizeof keys.other_pk;
         dm[i].sender_name = "牡丹江市发展和改革委员会";
         dp[i] = &dm[i];
     }
@@ -347,35 +315,26 @@ static void fake_deliveries_d1(fake *f, zmq_msg_t *rid)
     Liandong__V1__Body b = LIANDONG__V1__BODY__INIT;
     b.msg_case = LIANDONG__V1__BODY__MSG_DELIVERIES;
     b.deliveries = &ds;
-    fake_broker_send(&f->core, rid, &b, broker_ident->sign_secret);
+    fake_broker_send(&f->core, rid, &b, keys.broker->sign_secret);
     free(env);
 }
 
-static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
+static int fake_on(fake_broker *core, zmq_msg_t *rid, ldw_opened *o, Liandong__V1__Body *b)
 {
-    ldw_opened o;
-    if (ldw_envelope_open(data, len, &o, NULL, 0) != LD_OK)
-        return;
-    FAKE_CHECK(ldw_envelope_verify(&o, client_ident->sign_public) == LD_OK);
-    Liandong__V1__Body *b = ldw_opened_body(&o);
-    FAKE_CHECK(b != NULL);
+    fake *f = (fake *)core;
     Liandong__V1__Body r = LIANDONG__V1__BODY__INIT;
-    pthread_mutex_lock(&f->core.mu);
     if (b->msg_case == LIANDONG__V1__BODY__MSG_HELLO) {
-        FAKE_CHECK(o.hdr->seq == 0);
-        FAKE_CHECK(b->hello->protocol == LDW_PROTOCOL_VERSION);
-        f->hellos++;
         Liandong__V1__HelloReply hr = LIANDONG__V1__HELLO_REPLY__INIT;
         hr.last_seq = f->hello_last_seq;
-        hr.principal = o.hdr->sender;
+        hr.principal = o->hdr->sender;
         hr.name = "牡丹江市工业和信息化局";
         hr.clock_ms = 1656637200000;
         hr.simulated_clock = 1;
         hr.protocol = 1;
         r.msg_case = LIANDONG__V1__BODY__MSG_HELLO_REPLY;
         r.hello_reply = &hr;
-        fake_broker_send(&f->core, rid, &r, broker_ident->sign_secret);
-        if (f->hellos == 1) {
+        fake_broker_send(&f->core, rid, &r, keys.broker->sign_secret);
+        if (f->core.hellos == 1) {
             /* The mailbox: one Deliveries frame (protocol 2) of d1, d1
              * again (same delivery), d1's envelope as a second mailbox
              * entry; then a forged broker signature, a forged sender
@@ -383,28 +342,21 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
             fake_deliveries_d1(f, rid);
             uint8_t pk[32], sk[64];
             crypto_sign_keypair(pk, sk);
-            fake_delivery(f, rid, 6, "forged broker", 2, other_sk, sk);
-            fake_delivery(f, rid, 7, "forged sender", 3, sk, broker_ident->sign_secret);
-            fake_delivery(f, rid, 2, "第二条", 4, other_sk, broker_ident->sign_secret);
+            fake_delivery(f, rid, 6, "forged broker", 2, keys.other_sk, sk);
+            fake_delivery(f, rid, 7, "forged sender", 3, sk, keys.broker->sign_secret);
+            fake_delivery(f, rid, 2, "第二条", 4, keys.other_sk, keys.broker->sign_secret);
         }
     } else if (b->msg_case == LIANDONG__V1__BODY__MSG_DIRECT) {
         f->directs++;
-        f->last_direct_seq = o.hdr->seq;
+        f->last_direct_seq = o->hdr->seq;
         const char *t = b->direct->text;
         if (strcmp(t, "ignore") == 0) {
             /* no answer: the client resends */
         } else if (strcmp(t, "nack") == 0 || strcmp(t, "anon") == 0) {
-            Liandong__V1__Nack n = LIANDONG__V1__NACK__INIT;
-            if (t[0] == 'n') {
-                n.envelope_id.data = o.id.bytes;
-                n.envelope_id.len = sizeof o.id.bytes;
-            }
-            n.seq = o.hdr->seq;
-            n.code = LIANDONG__V1__REASON_CODE__UNKNOWN_RECIPIENT;
-            n.text = "recipient 'nobody' is not in the roster";
-            r.msg_case = LIANDONG__V1__BODY__MSG_NACK;
-            r.nack = &n;
-            fake_broker_send(&f->core, rid, &r, broker_ident->sign_secret);
+            /* "anon": no envelope id */
+            fake_broker_nack(core, rid, t[0] == 'n' ? &o->id : NULL, o->hdr->seq,
+                             LIANDONG__V1__REASON_CODE__UNKNOWN_RECIPIENT,
+                             "recipient 'nobody' is not in the roster");
         } else {
             /* One Answers frame (protocol 2): a stray Ack for someone
              * else's envelope first, which must be ignored, then ours. */
@@ -413,9 +365,9 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
             a[0].envelope_id.data = other;
             a[0].envelope_id.len = sizeof other;
             a[0].seq = 1;
-            a[1].envelope_id.data = o.id.bytes;
-            a[1].envelope_id.len = sizeof o.id.bytes;
-            a[1].seq = o.hdr->seq;
+            a[1].envelope_id.data = o->id.bytes;
+            a[1].envelope_id.len = sizeof o->id.bytes;
+            a[1].seq = o->hdr->seq;
             a[1].duplicate = f->directs > 1 && strcmp(t, "again") == 0;
             a[1].clock_ms = 1656637200000 + 1000;
             Liandong__V1__Answer an[2] = {LIANDONG__V1__ANSWER__INIT, LIANDONG__V1__ANSWER__INIT};
@@ -429,25 +381,14 @@ static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
             as.answers = ap;
             r.msg_case = LIANDONG__V1__BODY__MSG_ANSWERS;
             r.answers = &as;
-            fake_broker_send(&f->core, rid, &r, broker_ident->sign_secret);
+            fake_broker_send(&f->core, rid, &r, keys.broker->sign_secret);
             if (strcmp(t, "push later") == 0)
                 f->push_at = ldc_mono_ms() + 300;
             if (strcmp(t, "redeliver") == 0)
-                fake_delivery(f, rid, 1, "第一条", 1, other_sk, broker_ident->sign_secret);
+                fake_delivery(f, rid, 1, "第一条", 1, keys.other_sk, keys.broker->sign_secret);
         }
-    } else if (b->msg_case == LIANDONG__V1__BODY__MSG_DELIVERY_ACK) {
-        FAKE_CHECK(o.hdr->seq == 0);
-        for (size_t i = 0; i < b->delivery_ack->n_delivery_ids && f->n_acked < 32; i++)
-            f->acked[f->n_acked++] = b->delivery_ack->delivery_ids[i];
     }
-    pthread_mutex_unlock(&f->core.mu);
-    liandong__v1__body__free_unpacked(b, NULL);
-    ldw_opened_clear(&o);
-}
-
-static void on_message(fake_broker *core, zmq_msg_t *rid, const uint8_t *data, size_t len)
-{
-    fake_on((fake *)core, rid, data, len);
+    return 0;
 }
 
 /* The delayed delivery (push_at), to the last client heard from. */
@@ -460,50 +401,14 @@ static void on_tick(fake_broker *core, zmq_msg_t *last_rid)
         f->push_at = 0;
     pthread_mutex_unlock(&f->core.mu);
     if (push)
-        fake_delivery(f, last_rid, 3, "稍后到达", 9, other_sk, broker_ident->sign_secret);
+        fake_delivery(f, last_rid, 3, "稍后到达", 9, keys.other_sk, keys.broker->sign_secret);
 }
 
 static void fake_start(fake *f, uint64_t hello_last_seq)
 {
     memset(f, 0, sizeof *f);
     f->hello_last_seq = hello_last_seq;
-    fake_broker_start(&f->core, broker_ident, on_message, on_tick);
-}
-
-static void fake_stop(fake *f)
-{
-    fake_broker_stop(&f->core);
-}
-
-static ld_client *client_for(const char *endpoint, int send_timeout_ms)
-{
-    ld_client_options o;
-    ld_client_options_init(&o);
-    o.endpoint = endpoint;
-    o.identity_path = client_secret;
-    o.broker_key_path = broker_pub;
-    o.send_timeout_ms = send_timeout_ms;
-    o.resend_interval_ms = 100;
-    o.connect_timeout_ms = 3000;
-    ld_client *c = NULL;
-    char err[512];
-    if (ld_client_new(&o, &c, err, sizeof err) != LD_OK)
-        fail_msg("ld_client_new: %s", err);
-    return c;
-}
-
-/* Wait until the fake broker has seen n DeliveryAcks (or 2 s). */
-static int acked_count(int n)
-{
-    for (int i = 0; i < 200; i++) {
-        pthread_mutex_lock(&fb.core.mu);
-        int k = fb.n_acked;
-        pthread_mutex_unlock(&fb.core.mu);
-        if (k >= n)
-            return k;
-        usleep(10000);
-    }
-    return fb.n_acked;
+    fake_broker_start(&f->core, keys.broker, keys.client->sign_public, fake_on, on_tick);
 }
 
 static void test_client_new_errors(void **state)
@@ -518,9 +423,9 @@ static void test_client_new_errors(void **state)
     assert_non_null(strstr(err, "endpoint"));
     o.endpoint = "tcp://127.0.0.1:1";
     o.identity_path = "/nonexistent/x.secret";
-    o.broker_key_path = broker_pub;
+    o.broker_key_path = keys.broker_pub;
     assert_int_equal(ld_client_new(&o, &c, err, sizeof err), LD_ERR_NOT_FOUND);
-    o.identity_path = client_secret;
+    o.identity_path = keys.client_secret;
     o.send_timeout_ms = -1;
     assert_int_equal(ld_client_new(&o, &c, err, sizeof err), LD_ERR_INVALID);
     ld_client_destroy(NULL);
@@ -533,8 +438,8 @@ static void test_connect_timeout(void **state)
     ld_client_options o;
     ld_client_options_init(&o);
     o.endpoint = "tcp://127.0.0.1:1";
-    o.identity_path = client_secret;
-    o.broker_key_path = broker_pub;
+    o.identity_path = keys.client_secret;
+    o.broker_key_path = keys.broker_pub;
     o.connect_timeout_ms = 300;
     ld_client *c;
     assert_int_equal(ld_client_new(&o, &c, NULL, 0), LD_OK);
@@ -552,7 +457,7 @@ static void test_session(void **state)
 {
     (void)state;
     fake_start(&fb, 41);
-    ld_client *c = client_for(fb.core.endpoint, 2000);
+    ld_client *c = sdk_client(&keys, fb.core.endpoint, 2000);
     assert_int_equal(ld_client_connect(c), LD_OK);
     ld_session_info s;
     assert_int_equal(ld_client_session(c, &s), LD_OK);
@@ -575,9 +480,9 @@ static void test_session(void **state)
     assert_int_equal(ld_client_recv(c, 100, &d), LD_ERR_TIMEOUT);
     assert_null(d);
     assert_non_null(strstr(ld_client_last_error(c), "no delivery"));
-    assert_int_equal(acked_count(2), 2);
+    assert_int_equal(fake_broker_wait_acks(&fb.core, 2), 2);
     pthread_mutex_lock(&fb.core.mu);
-    assert_int_equal(fb.acked[0] + fb.acked[1], 5 + 2); /* {5, 2} in either order */
+    assert_int_equal(fb.core.acked[0] + fb.core.acked[1], 5 + 2); /* {5, 2} in either order */
     pthread_mutex_unlock(&fb.core.mu);
 
     /* d1 comes again while we still hold it: dropped, not acknowledged. */
@@ -587,15 +492,15 @@ static void test_session(void **state)
     assert_int_equal(a.seq, 42); /* above the broker's last_seq */
     assert_int_equal(ld_client_recv(c, 200, &d), LD_ERR_TIMEOUT);
     pthread_mutex_lock(&fb.core.mu);
-    assert_int_equal(fb.n_acked, 2);
+    assert_int_equal(fb.core.n_acked, 2);
     pthread_mutex_unlock(&fb.core.mu);
     /* Destroyed without an ack (processed, ack lost): the next copy is acked. */
     ld_delivery_destroy(&d1);
     assert_int_equal(ld_client_send_direct(c, to, 1, "redeliver", NULL, 0, &a), LD_OK);
     assert_int_equal(ld_client_recv(c, 200, &d), LD_ERR_TIMEOUT);
-    assert_int_equal(acked_count(3), 3);
+    assert_int_equal(fake_broker_wait_acks(&fb.core, 3), 3);
     pthread_mutex_lock(&fb.core.mu);
-    assert_int_equal(fb.acked[2], 1);
+    assert_int_equal(fb.core.acked[2], 1);
     pthread_mutex_unlock(&fb.core.mu);
 
     /* Stray Acks are ignored. */
@@ -620,13 +525,13 @@ static void test_session(void **state)
     int before = fb.directs;
     pthread_mutex_unlock(&fb.core.mu);
     ld_client_destroy(&c);
-    c = client_for(fb.core.endpoint, 450);
+    c = sdk_client(&keys, fb.core.endpoint, 450);
     assert_int_equal(ld_client_connect(c), LD_OK);
     assert_int_equal(ld_client_send_direct(c, to, 1, "ignore", NULL, 0, &a), LD_ERR_TIMEOUT);
     assert_non_null(strstr(ld_client_last_error(c), "may or may not"));
     pthread_mutex_lock(&fb.core.mu);
     assert_true(fb.directs - before >= 3);
-    assert_int_equal(fb.hellos, 2);
+    assert_int_equal(fb.core.hellos, 2);
     pthread_mutex_unlock(&fb.core.mu);
     /* The number stays used: the next send goes above it. */
     assert_int_equal(ld_client_send_direct(c, to, 1, "next", NULL, 0, &a), LD_OK);
@@ -656,7 +561,7 @@ static void test_session(void **state)
     assert_string_equal(d->text, "稍后到达");
     ld_delivery_destroy(&d);
     ld_client_destroy(&c);
-    fake_stop(&fb);
+    fake_broker_stop(&fb.core);
 }
 
 int main(void)

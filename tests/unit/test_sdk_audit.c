@@ -17,57 +17,24 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <zmq.h>
 
 #include "../../sdk/ldc.h"
 #include "fake_broker.h"
+#include "sdk_fixture.h"
 
-static char tmpdir[64];
-static char client_secret[128], broker_pub[128];
-static ldk_identity *broker_ident, *client_ident;
-static uint8_t other_pk[32], other_sk[64]; /* "mdj.fgw" */
-static char other_kid[LDK_KEY_ID_LEN + 1];
+static sdk_keys keys; /* the client is the auditor "mdj.sjj"; "mdj.fgw" another principal */
 
 static int setup(void **state)
 {
     (void)state;
-    if (sodium_init() < 0)
-        return -1;
-    strcpy(tmpdir, "/tmp/ld-sdk-audit-XXXXXX");
-    if (!mkdtemp(tmpdir))
-        return -1;
-    char err[LDK_ERR_MAX];
-    if (ldk_identity_generate("broker", "Liandong broker", 0, &broker_ident, err, sizeof err) ||
-        ldk_identity_generate("mdj.sjj", "市审计局", LDK_ROLE_AUDITOR, &client_ident, err,
-                              sizeof err)) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
-    snprintf(client_secret, sizeof client_secret, "%s/mdj.sjj.secret", tmpdir);
-    snprintf(broker_pub, sizeof broker_pub, "%s/broker.pub", tmpdir);
-    if (ldk_identity_save_secret(client_ident, client_secret, err, sizeof err) ||
-        ldk_identity_save_public(broker_ident, broker_pub, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
-    uint8_t seed[32];
-    memset(seed, 7, sizeof seed);
-    crypto_sign_seed_keypair(other_pk, other_sk, seed);
-    uint8_t kid[8];
-    crypto_generichash(kid, sizeof kid, other_pk, sizeof other_pk, NULL, 0);
-    sodium_bin2hex(other_kid, sizeof other_kid, kid, sizeof kid);
-    return 0;
+    return sdk_keys_init(&keys, "ld-sdk-audit", "mdj.sjj", "市审计局", LDK_ROLE_AUDITOR);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    ldk_identity_destroy(&broker_ident);
-    ldk_identity_destroy(&client_ident);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return sdk_keys_fini(&keys);
 }
 
 /* ---- answers and checkpoints ---------------------------------------------------- */
@@ -133,7 +100,7 @@ static uint8_t *checkpoint_envelope(const char *sender, const uint8_t *sk, const
     cp.root.data = cp_root, cp.root.len = 32;
     cp.at_ms = (int64_t)at;
     cp.signature.data = sig, cp.signature.len = 64;
-    cp.key_id = broker_ident->key_id;
+    cp.key_id = keys.broker->key_id;
     cp.head_hash.data = cp_head, cp.head_hash.len = 32;
     Liandong__V1__Body b = LIANDONG__V1__BODY__INIT;
     b.msg_case = LIANDONG__V1__BODY__MSG_CHECKPOINT;
@@ -147,152 +114,60 @@ static uint8_t *checkpoint_envelope(const char *sender, const uint8_t *sk, const
 
 /* ---- a fake broker -------------------------------------------------------------------- */
 
+/* core.last: the last AuditQuery body. */
 typedef struct fake {
     fake_broker core; /* first: the callbacks get &core */
     int push;         /* after the first Hello: three Checkpoints */
     int nack;         /* refuse AuditQuery */
-    int hellos, queries;
-    Liandong__V1__Body *last; /* the last AuditQuery body */
-    uint64_t acked[8];
-    int n_acked;
+    int queries;
 } fake;
 
 static fake fb;
 
-static void fake_push(fake *f, zmq_msg_t *rid, uint64_t did, uint8_t *env, size_t len,
-                      const uint8_t *pk)
+static int fake_on(fake_broker *core, zmq_msg_t *rid, ldw_opened *o, Liandong__V1__Body *b)
 {
-    Liandong__V1__Delivery dm = LIANDONG__V1__DELIVERY__INIT;
-    dm.delivery_id = did;
-    dm.envelope.data = env;
-    dm.envelope.len = len;
-    dm.sender_sign_public.data = (uint8_t *)pk;
-    dm.sender_sign_public.len = 32;
-    dm.sender_name = "Liandong broker";
-    Liandong__V1__Body b = LIANDONG__V1__BODY__INIT;
-    b.msg_case = LIANDONG__V1__BODY__MSG_DELIVERY;
-    b.delivery = &dm;
-    fake_broker_send(&f->core, rid, &b, NULL);
-    free(env);
-}
-
-static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
-{
-    ldw_opened o;
-    if (ldw_envelope_open(data, len, &o, NULL, 0) != LD_OK)
-        return;
-    FAKE_CHECK(ldw_envelope_verify(&o, client_ident->sign_public) == LD_OK);
-    Liandong__V1__Body *b = ldw_opened_body(&o);
-    FAKE_CHECK(b != NULL);
-    pthread_mutex_lock(&f->core.mu);
+    fake *f = (fake *)core;
     switch (b->msg_case) {
-    case LIANDONG__V1__BODY__MSG_HELLO: {
-        f->hellos++;
-        Liandong__V1__HelloReply hr = LIANDONG__V1__HELLO_REPLY__INIT;
-        hr.principal = o.hdr->sender;
-        hr.name = "市审计局";
-        hr.protocol = 1;
-        Liandong__V1__Body r = LIANDONG__V1__BODY__INIT;
-        r.msg_case = LIANDONG__V1__BODY__MSG_HELLO_REPLY;
-        r.hello_reply = &hr;
-        fake_broker_send(&f->core, rid, &r, NULL);
-        if (f->hellos == 1 && f->push) {
-            const uint8_t *bsk = broker_ident->sign_secret;
-            const char *bkid = broker_ident->key_id;
+    case LIANDONG__V1__BODY__MSG_HELLO:
+        fake_broker_hello_reply(core, rid, o, "市审计局");
+        if (f->core.hellos == 1 && f->push) {
+            const uint8_t *bsk = keys.broker->sign_secret;
+            const char *bkid = keys.broker->key_id;
             size_t n;
             uint8_t *env = checkpoint_envelope("broker", bsk, bkid, bsk, 0, &n);
-            fake_push(f, rid, 1, env, n, broker_ident->sign_public);
+            fake_broker_push(core, rid, 1, env, n, keys.broker->sign_public);
+            free(env);
             env = checkpoint_envelope("broker", bsk, bkid, bsk, 1, &n); /* bad signature */
-            fake_push(f, rid, 2, env, n, broker_ident->sign_public);
-            env = checkpoint_envelope("mdj.fgw", other_sk, other_kid, bsk, 0, &n);
-            fake_push(f, rid, 3, env, n, other_pk);
+            fake_broker_push(core, rid, 2, env, n, keys.broker->sign_public);
+            free(env);
+            env = checkpoint_envelope("mdj.fgw", keys.other_sk, keys.other_kid, bsk, 0, &n);
+            fake_broker_push(core, rid, 3, env, n, keys.other_pk);
+            free(env);
         }
-        break;
-    }
-    case LIANDONG__V1__BODY__MSG_DELIVERY_ACK:
-        for (size_t i = 0; i < b->delivery_ack->n_delivery_ids && f->n_acked < 8; i++)
-            f->acked[f->n_acked++] = b->delivery_ack->delivery_ids[i];
-        break;
-    case LIANDONG__V1__BODY__MSG_AUDIT_QUERY: {
+        return 0;
+    case LIANDONG__V1__BODY__MSG_AUDIT_QUERY:
         f->queries++;
         if (f->nack) {
-            Liandong__V1__Nack nk = LIANDONG__V1__NACK__INIT;
-            nk.envelope_id.data = o.id.bytes;
-            nk.envelope_id.len = sizeof o.id.bytes;
-            nk.seq = o.hdr->seq;
-            nk.code = LIANDONG__V1__REASON_CODE__UNAUTHORIZED;
-            nk.text = "only principals with the auditor or supervision role may query the "
-                      "audit log";
-            Liandong__V1__Body r = LIANDONG__V1__BODY__INIT;
-            r.msg_case = LIANDONG__V1__BODY__MSG_NACK;
-            r.nack = &nk;
-            fake_broker_send(&f->core, rid, &r, NULL);
+            fake_broker_nack(core, rid, &o->id, o->hdr->seq,
+                             LIANDONG__V1__REASON_CODE__UNAUTHORIZED,
+                             "only principals with the auditor or supervision role may query "
+                             "the audit log");
         } else {
             size_t n;
             uint8_t *reply = audit_reply_bytes(b->audit_query->after_index, &n);
-            Liandong__V1__Ack a = LIANDONG__V1__ACK__INIT;
-            a.envelope_id.data = o.id.bytes;
-            a.envelope_id.len = sizeof o.id.bytes;
-            a.seq = o.hdr->seq;
-            a.clock_ms = 1656640000000;
-            a.reply.data = reply;
-            a.reply.len = n;
-            Liandong__V1__Body r = LIANDONG__V1__BODY__INIT;
-            r.msg_case = LIANDONG__V1__BODY__MSG_ACK;
-            r.ack = &a;
-            fake_broker_send(&f->core, rid, &r, NULL);
+            fake_broker_ack(core, rid, o, 0, reply, n);
             free(reply);
         }
-        if (f->last)
-            liandong__v1__body__free_unpacked(f->last, NULL);
-        f->last = b;
-        b = NULL;
-        break;
+        return 1;
+    default: return 0;
     }
-    default: break;
-    }
-    pthread_mutex_unlock(&f->core.mu);
-    if (b)
-        liandong__v1__body__free_unpacked(b, NULL);
-    ldw_opened_clear(&o);
-}
-
-static void on_message(fake_broker *core, zmq_msg_t *rid, const uint8_t *data, size_t len)
-{
-    fake_on((fake *)core, rid, data, len);
 }
 
 static void fake_start(fake *f, int push)
 {
     memset(f, 0, sizeof *f);
     f->push = push;
-    fake_broker_start(&f->core, broker_ident, on_message, NULL);
-}
-
-static void fake_stop(fake *f)
-{
-    fake_broker_stop(&f->core);
-    if (f->last)
-        liandong__v1__body__free_unpacked(f->last, NULL);
-}
-
-static ld_client *connected_client(void)
-{
-    ld_client_options o;
-    ld_client_options_init(&o);
-    o.endpoint = fb.core.endpoint;
-    o.identity_path = client_secret;
-    o.broker_key_path = broker_pub;
-    o.send_timeout_ms = 3000;
-    o.resend_interval_ms = 100;
-    o.connect_timeout_ms = 3000;
-    ld_client *c = NULL;
-    char err[512];
-    if (ld_client_new(&o, &c, err, sizeof err) != LD_OK)
-        fail_msg("ld_client_new: %s", err);
-    if (ld_client_connect(c) != LD_OK)
-        fail_msg("ld_client_connect: %s", ld_client_last_error(c));
-    return c;
+    fake_broker_start(&f->core, keys.broker, keys.client->sign_public, fake_on, NULL);
 }
 
 /* ---- tests ------------------------------------------------------------------------------ */
@@ -301,7 +176,7 @@ static void test_query(void **state)
 {
     (void)state;
     fake_start(&fb, 0);
-    ld_client *c = connected_client();
+    ld_client *c = sdk_client_connected(&keys, fb.core.endpoint);
     ld_audit_page *p = (ld_audit_page *)&fb; /* must be overwritten */
 
     ld_audit_query q = {.task = "ir-2.1.1",
@@ -313,7 +188,7 @@ static void test_query(void **state)
                         .limit = 50};
     assert_int_equal(ld_client_audit_query(c, &q, &p), LD_OK);
     pthread_mutex_lock(&fb.core.mu);
-    const Liandong__V1__AuditQuery *aq = fb.last->audit_query;
+    const Liandong__V1__AuditQuery *aq = fb.core.last->audit_query;
     assert_string_equal(aq->task, "ir-2.1.1");
     assert_string_equal(aq->dept, "mdj.gxj");
     assert_string_equal(aq->type, "status_report");
@@ -356,7 +231,7 @@ static void test_query(void **state)
     assert_null(p);
     assert_int_equal(ld_client_audit_query(c, &q, &p), LD_OK);
     pthread_mutex_lock(&fb.core.mu);
-    assert_int_equal(fb.last->audit_query->after_index, 8);
+    assert_int_equal(fb.core.last->audit_query->after_index, 8);
     pthread_mutex_unlock(&fb.core.mu);
     assert_int_equal(p->n_records, 1);
     assert_int_equal(p->next_index, 0);
@@ -371,8 +246,8 @@ static void test_query(void **state)
     assert_int_equal(ld_client_audit_query(c, NULL, &p), LD_OK);
     ld_audit_page_destroy(&p);
     pthread_mutex_lock(&fb.core.mu);
-    assert_string_equal(fb.last->audit_query->task, "");
-    assert_string_equal(fb.last->audit_query->verdict, "");
+    assert_string_equal(fb.core.last->audit_query->task, "");
+    assert_string_equal(fb.core.last->audit_query->verdict, "");
     assert_int_equal(fb.queries, 3);
     fb.nack = 1;
     pthread_mutex_unlock(&fb.core.mu);
@@ -397,7 +272,7 @@ static void test_query(void **state)
     pthread_mutex_unlock(&fb.core.mu);
 
     ld_client_destroy(&c);
-    fake_stop(&fb);
+    fake_broker_stop(&fb.core);
 }
 
 static void test_reply_decode(void **state)
@@ -443,7 +318,7 @@ static void test_checkpoint_delivery(void **state)
 {
     (void)state;
     fake_start(&fb, 1);
-    ld_client *c = connected_client();
+    ld_client *c = sdk_client_connected(&keys, fb.core.endpoint);
     ld_delivery *d;
     assert_int_equal(ld_client_recv(c, 2000, &d), LD_OK);
     assert_string_equal(d->type, "checkpoint");
@@ -456,9 +331,9 @@ static void test_checkpoint_delivery(void **state)
     assert_int_equal(cp->at_ms, 1656640002000);
     assert_memory_equal(cp->root, cp_root, 32);
     assert_memory_equal(cp->head_hash, cp_head, 32);
-    assert_string_equal(cp->key_id, broker_ident->key_id);
-    assert_int_equal(ldc_checkpoint_verify(cp, broker_ident->sign_public), LD_OK);
-    assert_int_equal(ldc_checkpoint_verify(cp, other_pk), LD_ERR_CRYPTO);
+    assert_string_equal(cp->key_id, keys.broker->key_id);
+    assert_int_equal(ldc_checkpoint_verify(cp, keys.broker->sign_public), LD_OK);
+    assert_int_equal(ldc_checkpoint_verify(cp, keys.other_pk), LD_ERR_CRYPTO);
     assert_int_equal(ld_client_ack(c, d), LD_OK);
     ld_delivery_destroy(&d);
 
@@ -472,21 +347,14 @@ static void test_checkpoint_delivery(void **state)
     assert_int_equal(ld_client_ack(c, d), LD_OK);
     ld_delivery_destroy(&d);
     assert_int_equal(ld_client_recv(c, 200, &d), LD_ERR_TIMEOUT);
-    for (int i = 0; i < 200; i++) {
-        pthread_mutex_lock(&fb.core.mu);
-        int n = fb.n_acked;
-        pthread_mutex_unlock(&fb.core.mu);
-        if (n >= 2)
-            break;
-        usleep(10000);
-    }
+    fake_broker_wait_acks(&fb.core, 2);
     pthread_mutex_lock(&fb.core.mu);
-    assert_int_equal(fb.n_acked, 2);
-    assert_int_equal(fb.acked[0], 1);
-    assert_int_equal(fb.acked[1], 3);
+    assert_int_equal(fb.core.n_acked, 2);
+    assert_int_equal(fb.core.acked[0], 1);
+    assert_int_equal(fb.core.acked[1], 3);
     pthread_mutex_unlock(&fb.core.mu);
     ld_client_destroy(&c);
-    fake_stop(&fb);
+    fake_broker_stop(&fb.core);
 }
 
 int main(void)

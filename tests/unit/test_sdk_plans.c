@@ -16,13 +16,12 @@
 
 #include <cmocka.h>
 #include <pthread.h>
-#include <sodium.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <zmq.h>
 
 #include "../../sdk/ldc.h"
 #include "fake_broker.h"
+#include "sdk_fixture.h"
 
 /* The CLI's width helpers have no dependencies: compile them in. */
 #include "../../sdk/cli/width.c"
@@ -144,51 +143,18 @@ static void test_width(void **state)
 
 /* ---- keys, a fake broker -------------------------------------------------------------- */
 
-static char tmpdir[64];
-static char client_secret[128], broker_pub[128];
-static ldk_identity *broker_ident, *client_ident;
-static uint8_t other_pk[32], other_sk[64]; /* "mdj.fgw", a support department */
-static char other_kid[LDK_KEY_ID_LEN + 1];
+static sdk_keys keys; /* the client is "mdj.gxj"; "mdj.fgw" a support department */
 
 static int setup(void **state)
 {
     (void)state;
-    if (sodium_init() < 0)
-        return -1;
-    strcpy(tmpdir, "/tmp/ld-sdk-plans-XXXXXX");
-    if (!mkdtemp(tmpdir))
-        return -1;
-    char err[LDK_ERR_MAX];
-    if (ldk_identity_generate("broker", "Liandong broker", 0, &broker_ident, err, sizeof err) ||
-        ldk_identity_generate("mdj.gxj", "市工信局", LDK_ROLE_DEPARTMENT, &client_ident, err,
-                              sizeof err)) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
-    snprintf(client_secret, sizeof client_secret, "%s/mdj.gxj.secret", tmpdir);
-    snprintf(broker_pub, sizeof broker_pub, "%s/broker.pub", tmpdir);
-    if (ldk_identity_save_secret(client_ident, client_secret, err, sizeof err) ||
-        ldk_identity_save_public(broker_ident, broker_pub, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
-    uint8_t seed[32];
-    memset(seed, 7, sizeof seed);
-    crypto_sign_seed_keypair(other_pk, other_sk, seed);
-    uint8_t kid[8];
-    crypto_generichash(kid, sizeof kid, other_pk, sizeof other_pk, NULL, 0);
-    sodium_bin2hex(other_kid, sizeof other_kid, kid, sizeof kid);
-    return 0;
+    return sdk_keys_init(&keys, "ld-sdk-plans", "mdj.gxj", "市工信局", LDK_ROLE_DEPARTMENT);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    ldk_identity_destroy(&broker_ident);
-    ldk_identity_destroy(&client_ident);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return sdk_keys_fini(&keys);
 }
 
 /* A Body{ledger_reply} with two tasks, packed (caller frees). */
@@ -336,7 +302,7 @@ static void test_ledger_decode(void **state)
 }
 
 /* A TaskAssign for mdj.gxj, as the broker emits it: signed by the broker key,
- * sender = the broker's id. sk signs (broker_ident->sign_secret normally). */
+ * sender = the broker's id. sk signs (keys.broker->sign_secret normally). */
 static uint8_t *assign_envelope(const char *task, const uint8_t *sk, const char *kid, size_t *len)
 {
     char *lead[] = {"mdj.gxj"}, *support[] = {"mdj.fgw", "mdj.kjj"};
@@ -382,9 +348,10 @@ static uint8_t *report_envelope(size_t *len)
     Liandong__V1__Body b = LIANDONG__V1__BODY__INIT;
     b.msg_case = LIANDONG__V1__BODY__MSG_STATUS_REPORT;
     b.status_report = &sr;
-    ldw_header_fields h = {.sender = "mdj.fgw", .key_id = other_kid, .seq = 4, .sent_at_ms = 1};
+    ldw_header_fields h = {
+        .sender = "mdj.fgw", .key_id = keys.other_kid, .seq = 4, .sent_at_ms = 1};
     uint8_t *env;
-    if (ldw_envelope_seal_body(&h, &b, other_sk, &env, len, NULL) != LD_OK)
+    if (ldw_envelope_seal_body(&h, &b, keys.other_sk, &env, len, NULL) != LD_OK)
         abort();
     return env;
 }
@@ -393,13 +360,12 @@ static void test_delivery_views(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *env =
-        assign_envelope("ir-2.1.1", broker_ident->sign_secret, broker_ident->key_id, &len);
+    uint8_t *env = assign_envelope("ir-2.1.1", keys.broker->sign_secret, keys.broker->key_id, &len);
     Liandong__V1__Delivery dm = LIANDONG__V1__DELIVERY__INIT;
     dm.delivery_id = 9;
     dm.envelope.data = env;
     dm.envelope.len = len;
-    dm.sender_sign_public.data = broker_ident->sign_public;
+    dm.sender_sign_public.data = keys.broker->sign_public;
     dm.sender_sign_public.len = 32;
     dm.sender_name = "Liandong broker";
     ldc_delivery *d;
@@ -435,7 +401,7 @@ static void test_delivery_views(void **state)
     env = report_envelope(&len);
     dm.envelope.data = env;
     dm.envelope.len = len;
-    dm.sender_sign_public.data = other_pk;
+    dm.sender_sign_public.data = keys.other_pk;
     assert_int_equal(ldc_delivery_new(&dm, &d, err, sizeof err), LD_OK);
     p = &d->pub;
     assert_string_equal(p->type, "status_report");
@@ -459,15 +425,16 @@ static void test_delivery_views(void **state)
     Liandong__V1__Body b = LIANDONG__V1__BODY__INIT;
     b.msg_case = LIANDONG__V1__BODY__MSG_TASK_ACCEPT;
     b.task_accept = &ta;
-    ldw_header_fields h = {.sender = "mdj.fgw", .key_id = other_kid, .seq = 5, .sent_at_ms = 1};
-    assert_int_equal(ldw_envelope_seal_body(&h, &b, other_sk, &env, &len, NULL), LD_OK);
+    ldw_header_fields h = {
+        .sender = "mdj.fgw", .key_id = keys.other_kid, .seq = 5, .sent_at_ms = 1};
+    assert_int_equal(ldw_envelope_seal_body(&h, &b, keys.other_sk, &env, &len, NULL), LD_OK);
     dm.envelope.data = env;
     dm.envelope.len = len;
     assert_int_equal(ldc_delivery_new(&dm, &d, err, sizeof err), LD_ERR_PROTOCOL);
     assert_non_null(strstr(err, "task_accept"));
     free(env);
     ta.note = "已收到";
-    assert_int_equal(ldw_envelope_seal_body(&h, &b, other_sk, &env, &len, NULL), LD_OK);
+    assert_int_equal(ldw_envelope_seal_body(&h, &b, keys.other_sk, &env, &len, NULL), LD_OK);
     dm.envelope.data = env;
     dm.envelope.len = len;
     assert_int_equal(ldc_delivery_new(&dm, &d, err, sizeof err), LD_OK);
@@ -479,206 +446,91 @@ static void test_delivery_views(void **state)
     free(env);
 }
 
+/* core.last: the last stored-message body. */
 typedef struct fake {
     fake_broker core; /* first: the callbacks get &core */
     int push_assigns; /* after the first Hello: a TaskAssign, a forged one */
     /* what it does with LedgerQuery: */
     enum { Q_REPLY, Q_DUP_FIRST, Q_NO_REPLY, Q_ALWAYS_DUP, Q_NACK } qmode;
     /* what it saw */
-    int hellos, queries;
+    int queries;
     uint64_t query_seqs[4];
-    Liandong__V1__Body *last; /* the last stored-message body */
-    uint64_t acked[8];
-    int n_acked;
 } fake;
 
 static fake fb;
 
-static void fake_push(fake *f, zmq_msg_t *rid, uint64_t did, const uint8_t *env, size_t len,
-                      const uint8_t *pk)
+static int fake_on(fake_broker *core, zmq_msg_t *rid, ldw_opened *o, Liandong__V1__Body *b)
 {
-    Liandong__V1__Delivery dm = LIANDONG__V1__DELIVERY__INIT;
-    dm.delivery_id = did;
-    dm.envelope.data = (uint8_t *)env;
-    dm.envelope.len = len;
-    dm.sender_sign_public.data = (uint8_t *)pk;
-    dm.sender_sign_public.len = 32;
-    dm.sender_name = "Liandong broker";
-    Liandong__V1__Body b = LIANDONG__V1__BODY__INIT;
-    b.msg_case = LIANDONG__V1__BODY__MSG_DELIVERY;
-    b.delivery = &dm;
-    fake_broker_send(&f->core, rid, &b, NULL);
-}
-
-static void fake_ack(fake *f, zmq_msg_t *rid, const ldw_opened *o, int dup, const uint8_t *reply,
-                     size_t reply_len)
-{
-    Liandong__V1__Ack a = LIANDONG__V1__ACK__INIT;
-    a.envelope_id.data = (uint8_t *)o->id.bytes;
-    a.envelope_id.len = sizeof o->id.bytes;
-    a.seq = o->hdr->seq;
-    a.duplicate = dup;
-    a.clock_ms = 1656640000000;
-    a.reply.data = (uint8_t *)reply;
-    a.reply.len = reply_len;
-    Liandong__V1__Body r = LIANDONG__V1__BODY__INIT;
-    r.msg_case = LIANDONG__V1__BODY__MSG_ACK;
-    r.ack = &a;
-    fake_broker_send(&f->core, rid, &r, NULL);
-}
-
-static void fake_on(fake *f, zmq_msg_t *rid, const uint8_t *data, size_t len)
-{
-    ldw_opened o;
-    if (ldw_envelope_open(data, len, &o, NULL, 0) != LD_OK)
-        return;
-    FAKE_CHECK(ldw_envelope_verify(&o, client_ident->sign_public) == LD_OK);
-    Liandong__V1__Body *b = ldw_opened_body(&o);
-    FAKE_CHECK(b != NULL);
-    pthread_mutex_lock(&f->core.mu);
-    int keep = 0;
+    fake *f = (fake *)core;
     switch (b->msg_case) {
-    case LIANDONG__V1__BODY__MSG_HELLO: {
-        f->hellos++;
-        Liandong__V1__HelloReply hr = LIANDONG__V1__HELLO_REPLY__INIT;
-        hr.principal = o.hdr->sender;
-        hr.name = "市工信局";
-        hr.protocol = 1;
-        Liandong__V1__Body r = LIANDONG__V1__BODY__INIT;
-        r.msg_case = LIANDONG__V1__BODY__MSG_HELLO_REPLY;
-        r.hello_reply = &hr;
-        fake_broker_send(&f->core, rid, &r, NULL);
-        if (f->hellos == 1 && f->push_assigns) {
+    case LIANDONG__V1__BODY__MSG_HELLO:
+        fake_broker_hello_reply(core, rid, o, "市工信局");
+        if (f->core.hellos == 1 && f->push_assigns) {
             size_t n;
             uint8_t *env =
-                assign_envelope("ir-2.1.1", broker_ident->sign_secret, broker_ident->key_id, &n);
-            fake_push(f, rid, 1, env, n, broker_ident->sign_public);
+                assign_envelope("ir-2.1.1", keys.broker->sign_secret, keys.broker->key_id, &n);
+            fake_broker_push(core, rid, 1, env, n, keys.broker->sign_public);
             free(env);
             /* Claims to be the broker, signed with another key the Delivery
              * vouches for (key ids match): must be dropped all the same. */
-            env = assign_envelope("ir-9.9", other_sk, other_kid, &n);
-            fake_push(f, rid, 2, env, n, other_pk);
+            env = assign_envelope("ir-9.9", keys.other_sk, keys.other_kid, &n);
+            fake_broker_push(core, rid, 2, env, n, keys.other_pk);
             free(env);
             env = report_envelope(&n);
-            fake_push(f, rid, 3, env, n, other_pk);
+            fake_broker_push(core, rid, 3, env, n, keys.other_pk);
             free(env);
         }
-        break;
-    }
-    case LIANDONG__V1__BODY__MSG_DELIVERY_ACK:
-        for (size_t i = 0; i < b->delivery_ack->n_delivery_ids && f->n_acked < 8; i++)
-            f->acked[f->n_acked++] = b->delivery_ack->delivery_ids[i];
-        break;
+        return 0;
     case LIANDONG__V1__BODY__MSG_PLAN_PUBLISH:
         if (strcmp(b->plan_publish->file_name, "bad.yaml") == 0) {
-            Liandong__V1__Nack n = LIANDONG__V1__NACK__INIT;
-            n.envelope_id.data = o.id.bytes;
-            n.envelope_id.len = sizeof o.id.bytes;
-            n.seq = o.hdr->seq;
-            n.code = LIANDONG__V1__REASON_CODE__INVALID_PLAN;
-            n.text = "bad.yaml:3: task ir-1 has no lead department";
-            Liandong__V1__Body r = LIANDONG__V1__BODY__INIT;
-            r.msg_case = LIANDONG__V1__BODY__MSG_NACK;
-            r.nack = &n;
-            fake_broker_send(&f->core, rid, &r, NULL);
-            keep = 1;
-            break;
+            fake_broker_nack(core, rid, &o->id, o->hdr->seq,
+                             LIANDONG__V1__REASON_CODE__INVALID_PLAN,
+                             "bad.yaml:3: task ir-1 has no lead department");
+            return 1;
         }
         /* fall through */
     case LIANDONG__V1__BODY__MSG_TASK_ACCEPT:
-    case LIANDONG__V1__BODY__MSG_STATUS_REPORT:
-        fake_ack(f, rid, &o, 0, NULL, 0);
-        keep = 1;
-        break;
+    case LIANDONG__V1__BODY__MSG_STATUS_REPORT: fake_broker_ack(core, rid, o, 0, NULL, 0); return 1;
     case LIANDONG__V1__BODY__MSG_LEDGER_QUERY: {
         if (f->queries < 4)
-            f->query_seqs[f->queries] = o.hdr->seq;
+            f->query_seqs[f->queries] = o->hdr->seq;
         f->queries++;
-        keep = 1;
         size_t n;
         uint8_t *reply = ledger_reply_bytes(&n, "推进园区提档升级");
         switch (f->qmode) {
-        case Q_REPLY: fake_ack(f, rid, &o, 0, reply, n); break;
+        case Q_REPLY: fake_broker_ack(core, rid, o, 0, reply, n); break;
         case Q_DUP_FIRST:
             if (f->queries == 1)
-                fake_ack(f, rid, &o, 1, NULL, 0);
+                fake_broker_ack(core, rid, o, 1, NULL, 0);
             else
-                fake_ack(f, rid, &o, 0, reply, n);
+                fake_broker_ack(core, rid, o, 0, reply, n);
             break;
-        case Q_NO_REPLY: fake_ack(f, rid, &o, 0, NULL, 0); break;
-        case Q_ALWAYS_DUP: fake_ack(f, rid, &o, 1, NULL, 0); break;
-        case Q_NACK: {
-            Liandong__V1__Nack nk = LIANDONG__V1__NACK__INIT;
-            nk.envelope_id.data = o.id.bytes;
-            nk.envelope_id.len = sizeof o.id.bytes;
-            nk.code = LIANDONG__V1__REASON_CODE__UNAUTHORIZED;
-            nk.text = "only the plan's coordinators and supervision read its ledger";
-            Liandong__V1__Body r = LIANDONG__V1__BODY__INIT;
-            r.msg_case = LIANDONG__V1__BODY__MSG_NACK;
-            r.nack = &nk;
-            fake_broker_send(&f->core, rid, &r, NULL);
+        case Q_NO_REPLY: fake_broker_ack(core, rid, o, 0, NULL, 0); break;
+        case Q_ALWAYS_DUP: fake_broker_ack(core, rid, o, 1, NULL, 0); break;
+        case Q_NACK:
+            fake_broker_nack(core, rid, &o->id, o->hdr->seq,
+                             LIANDONG__V1__REASON_CODE__UNAUTHORIZED,
+                             "only the plan's coordinators and supervision read its ledger");
             break;
-        }
         }
         free(reply);
-        break;
+        return 1;
     }
-    default: break;
+    default: return 0;
     }
-    if (keep) {
-        if (f->last)
-            liandong__v1__body__free_unpacked(f->last, NULL);
-        f->last = b;
-        b = NULL;
-    }
-    pthread_mutex_unlock(&f->core.mu);
-    if (b)
-        liandong__v1__body__free_unpacked(b, NULL);
-    ldw_opened_clear(&o);
-}
-
-static void on_message(fake_broker *core, zmq_msg_t *rid, const uint8_t *data, size_t len)
-{
-    fake_on((fake *)core, rid, data, len);
 }
 
 static void fake_start(fake *f, int push_assigns)
 {
     memset(f, 0, sizeof *f);
     f->push_assigns = push_assigns;
-    fake_broker_start(&f->core, broker_ident, on_message, NULL);
-}
-
-static void fake_stop(fake *f)
-{
-    fake_broker_stop(&f->core);
-    if (f->last)
-        liandong__v1__body__free_unpacked(f->last, NULL);
-}
-
-static ld_client *connected_client(void)
-{
-    ld_client_options o;
-    ld_client_options_init(&o);
-    o.endpoint = fb.core.endpoint;
-    o.identity_path = client_secret;
-    o.broker_key_path = broker_pub;
-    o.send_timeout_ms = 3000;
-    o.resend_interval_ms = 100;
-    o.connect_timeout_ms = 3000;
-    ld_client *c = NULL;
-    char err[512];
-    if (ld_client_new(&o, &c, err, sizeof err) != LD_OK)
-        fail_msg("ld_client_new: %s", err);
-    if (ld_client_connect(c) != LD_OK)
-        fail_msg("ld_client_connect: %s", ld_client_last_error(c));
-    return c;
+    fake_broker_start(&f->core, keys.broker, keys.client->sign_public, fake_on, NULL);
 }
 
 /* The body the fake broker saw last (the caller holds fb.core.mu). */
 static const Liandong__V1__Body *seen(void)
 {
-    return fb.last;
+    return fb.core.last;
 }
 
 /* ---- typed sends ------------------------------------------------------------------- */
@@ -687,7 +539,7 @@ static void test_sends(void **state)
 {
     (void)state;
     fake_start(&fb, 0);
-    ld_client *c = connected_client();
+    ld_client *c = sdk_client_connected(&keys, fb.core.endpoint);
     ld_ack ack;
 
     /* publish */
@@ -709,7 +561,7 @@ static void test_sends(void **state)
 
     /* the file variant: the base name goes on the wire */
     char path[256];
-    snprintf(path, sizeof path, "%s/ir-2022.yaml", tmpdir);
+    snprintf(path, sizeof path, "%s/ir-2022.yaml", keys.dir);
     FILE *f = fopen(path, "w");
     fputs(yaml, f);
     fclose(f);
@@ -782,22 +634,22 @@ static void test_sends(void **state)
 
     /* plan files: missing, a directory, empty, too large, not UTF-8 */
     char p2[256];
-    snprintf(p2, sizeof p2, "%s/missing.yaml", tmpdir);
+    snprintf(p2, sizeof p2, "%s/missing.yaml", keys.dir);
     assert_int_equal(ld_client_plan_publish_file(c, p2, NULL), LD_ERR_NOT_FOUND);
     assert_non_null(strstr(ld_client_last_error(c), p2));
-    assert_int_equal(ld_client_plan_publish_file(c, tmpdir, NULL), LD_ERR_IO);
-    snprintf(p2, sizeof p2, "%s/empty.yaml", tmpdir);
+    assert_int_equal(ld_client_plan_publish_file(c, keys.dir, NULL), LD_ERR_IO);
+    snprintf(p2, sizeof p2, "%s/empty.yaml", keys.dir);
     fclose(fopen(p2, "w"));
     assert_int_equal(ld_client_plan_publish_file(c, p2, NULL), LD_ERR_INVALID);
     assert_non_null(strstr(ld_client_last_error(c), "empty"));
-    snprintf(p2, sizeof p2, "%s/big.yaml", tmpdir);
+    snprintf(p2, sizeof p2, "%s/big.yaml", keys.dir);
     f = fopen(p2, "w");
     for (int i = 0; i <= LD_PLAN_FILE_MAX_BYTES / 16; i++)
         fputs("# 0123456789abc\n", f);
     fclose(f);
     assert_int_equal(ld_client_plan_publish_file(c, p2, NULL), LD_ERR_INVALID);
     assert_non_null(strstr(ld_client_last_error(c), "1048576"));
-    snprintf(p2, sizeof p2, "%s/latin1.yaml", tmpdir);
+    snprintf(p2, sizeof p2, "%s/latin1.yaml", keys.dir);
     f = fopen(p2, "w");
     fputs("plan:\n  id: x\n  title: \"caf\xe9\"\n", f);
     fclose(f);
@@ -811,7 +663,7 @@ static void test_sends(void **state)
     assert_int_equal(ack.seq, 5);
 
     ld_client_destroy(&c);
-    fake_stop(&fb);
+    fake_broker_stop(&fb.core);
 }
 
 /* ---- ledger queries -------------------------------------------------------------------- */
@@ -820,7 +672,7 @@ static void test_ledger_query(void **state)
 {
     (void)state;
     fake_start(&fb, 0);
-    ld_client *c = connected_client();
+    ld_client *c = sdk_client_connected(&keys, fb.core.endpoint);
     ld_ledger *l = (ld_ledger *)&fb; /* must be overwritten */
 
     /* The answer in Ack.reply; the query's fields on the wire. */
@@ -894,7 +746,7 @@ static void test_ledger_query(void **state)
     assert_int_equal(ld_client_ledger_query(c, NULL, NULL), LD_ERR_INVALID);
 
     ld_client_destroy(&c);
-    fake_stop(&fb);
+    fake_broker_stop(&fb.core);
 }
 
 /* ---- receiving assignments ------------------------------------------------------------ */
@@ -903,7 +755,7 @@ static void test_recv_assign(void **state)
 {
     (void)state;
     fake_start(&fb, 1);
-    ld_client *c = connected_client();
+    ld_client *c = sdk_client_connected(&keys, fb.core.endpoint);
     ld_delivery *d;
     assert_int_equal(ld_client_recv(c, 2000, &d), LD_OK);
     assert_string_equal(d->type, "task_assign");
@@ -928,21 +780,14 @@ static void test_recv_assign(void **state)
     ld_delivery_destroy(&d);
     assert_int_equal(ld_client_recv(c, 200, &d), LD_ERR_TIMEOUT);
     /* The drop was noted; the forged delivery (2) was never acknowledged. */
-    for (int i = 0; i < 200; i++) {
-        pthread_mutex_lock(&fb.core.mu);
-        int n = fb.n_acked;
-        pthread_mutex_unlock(&fb.core.mu);
-        if (n >= 2)
-            break;
-        usleep(10000);
-    }
+    fake_broker_wait_acks(&fb.core, 2);
     pthread_mutex_lock(&fb.core.mu);
-    assert_int_equal(fb.n_acked, 2);
-    assert_int_equal(fb.acked[0], 1);
-    assert_int_equal(fb.acked[1], 3);
+    assert_int_equal(fb.core.n_acked, 2);
+    assert_int_equal(fb.core.acked[0], 1);
+    assert_int_equal(fb.core.acked[1], 3);
     pthread_mutex_unlock(&fb.core.mu);
     ld_client_destroy(&c);
-    fake_stop(&fb);
+    fake_broker_stop(&fb.core);
 }
 
 int main(void)
