@@ -247,6 +247,9 @@ int ldb_broker_new(const ldb_config *cfg, ldb_broker **out, char *err, size_t er
     }
     b->router = zmq_socket(b->ctx, ZMQ_ROUTER);
     int one = 1, linger = 1000, hwm = 100000;
+    /* ZMTP heartbeats: a connection that stops answering (a peer gone
+     * without closing TCP) is dropped, with what was queued for it. */
+    int hb_ivl = (int)cfg->heartbeat_ms, hb_timeout = 3 * (int)cfg->heartbeat_ms;
     int64_t maxsize = (int64_t)cfg->max_message * 2 + 65536;
     if (!b->router || zmq_setsockopt(b->router, ZMQ_CURVE_SERVER, &one, sizeof one) ||
         zmq_setsockopt(b->router, ZMQ_CURVE_SECRETKEY, b->key->curve_secret, LDK_Z85_KEY_LEN) ||
@@ -255,7 +258,9 @@ int ldb_broker_new(const ldb_config *cfg, ldb_broker **out, char *err, size_t er
         zmq_setsockopt(b->router, ZMQ_LINGER, &linger, sizeof linger) ||
         zmq_setsockopt(b->router, ZMQ_SNDHWM, &hwm, sizeof hwm) ||
         zmq_setsockopt(b->router, ZMQ_RCVHWM, &hwm, sizeof hwm) ||
-        zmq_setsockopt(b->router, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize)) {
+        zmq_setsockopt(b->router, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize) ||
+        zmq_setsockopt(b->router, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl) ||
+        zmq_setsockopt(b->router, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout)) {
         snprintf(err, errlen, "cannot set up the ROUTER socket: %s", zmq_strerror(errno));
         goto fail;
     }
@@ -328,6 +333,7 @@ int ldb_broker_run(ldb_broker *b, volatile sig_atomic_t *stop, volatile sig_atom
         ldb_tick(b, 0);
         ldb_prune_dedup(b);
         ldb_sessions_pump(b);
+        ldb_sessions_probe(b);
     }
     ldb_info("broker stopping");
     return 0;

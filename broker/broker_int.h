@@ -64,6 +64,8 @@ typedef struct ldb_session {
     int more;              /* the mailbox may hold entries past cursor */
     int filtered;          /* only the Body field numbers in only[] are pushed */
     uint64_t only[2];      /* bit n: field number n (below 128) */
+    int64_t heard_ms;      /* wall time of its Hello or last DeliveryAck */
+    int64_t probed_ms;     /* wall time of the last probe (ldb_sessions_probe) */
 } ldb_session;
 
 struct ldb_broker {
@@ -85,6 +87,7 @@ struct ldb_broker {
     int64_t ticked_clock_ms;       /* business clock at the last tick */
     int64_t next_prune_ms;         /* wall time of the next dedup pruning step */
     int64_t pruned_clock_ms;       /* business clock at the last step */
+    int64_t next_probe_ms;         /* wall time of the next ldb_sessions_probe pass */
     ldb_dedup_cursor prune_cursor; /* where it goes on */
     char endpoint[256];
     /* Verifies envelopes and seals answers and deliveries in parallel. The
@@ -138,5 +141,12 @@ void ldb_peer_hello(ldb_broker *b, const uint8_t *rid, size_t rid_len, unsigned 
 unsigned ldb_peer_protocol(const ldb_broker *b, const uint8_t *rid, size_t rid_len);
 /* Push deliveries to every primary session that has room and may have more. */
 void ldb_sessions_pump(ldb_broker *b);
+/* Find connections that went away with deliveries unacknowledged: a
+ * primary session (protocol 2) with deliveries in flight that has said
+ * nothing for heartbeat_ms gets an empty Deliveries frame; if its
+ * connection is gone, the session is removed and its deliveries go to the
+ * principal's other connections. Without this, that would wait for the
+ * next push to it. */
+void ldb_sessions_probe(ldb_broker *b);
 
 #endif

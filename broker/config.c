@@ -19,6 +19,7 @@ void ldb_config_init(ldb_config *c)
     c->batch_max = LDB_DEFAULT_BATCH;
     c->tick_ms = LDB_DEFAULT_TICK_MS;
     c->dedup_days = LDB_DEFAULT_DEDUP_DAYS;
+    c->heartbeat_ms = LDB_DEFAULT_HEARTBEAT_MS;
     c->log_level = LDB_LOG_INFO;
 }
 
@@ -415,6 +416,12 @@ int ldb_config_load(ldb_config *c, const char *path, char *err, size_t errlen)
                              "tick_ms must be a number from 10 to 3600000, not '%s'", val);
             else
                 c->tick_ms = (unsigned)n;
+        } else if (strcmp(key, "heartbeat_ms") == 0) {
+            if (parse_u64(val, &n) || n < LDB_HEARTBEAT_MIN_MS || n > LDB_HEARTBEAT_MAX_MS)
+                rc = set_err(err, errlen, path, v,
+                             "heartbeat_ms must be a number from 100 to 600000, not '%s'", val);
+            else
+                c->heartbeat_ms = (unsigned)n;
         } else if (strcmp(key, "dedup_retention_days") == 0) {
             if (parse_u64(val, &n) || n > 36500)
                 rc = set_err(err, errlen, path, v,

@@ -14,6 +14,9 @@
 #define LDB_DEFAULT_BATCH 256
 #define LDB_DEFAULT_TICK_MS 1000
 #define LDB_DEFAULT_DEDUP_DAYS 30
+#define LDB_DEFAULT_HEARTBEAT_MS 10000
+#define LDB_HEARTBEAT_MIN_MS 100
+#define LDB_HEARTBEAT_MAX_MS 600000
 
 /* One plugin to load. */
 typedef struct ldb_plugin_conf {
@@ -37,6 +40,7 @@ typedef struct ldb_config {
     unsigned verify_threads;    /* threads verifying and sealing; 0: one per core */
     unsigned tick_ms;           /* plugin on_tick period */
     unsigned dedup_days;        /* forget accepted envelope ids after; 0: never */
+    unsigned heartbeat_ms;      /* ping connections; probe silent ones with deliveries out */
     char *plugin_dir;           /* where plugins named without a path are */
     ldb_plugin_conf *plugins;
     size_t n_plugins;

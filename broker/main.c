@@ -46,12 +46,15 @@ static void usage(FILE *f)
             "  --max-message-bytes N   largest accepted envelope (default %d)\n"
             "  --clock-skew-seconds N  allowed difference of a sender's clock (default %d)\n"
             "  --map-size-mb N         LMDB map size (default %d)\n"
+            "  --heartbeat-ms N        ping each connection this often; one silent for 3 x N\n"
+            "                          is dropped (default %d)\n"
             "  --ready-file FILE       write the bound endpoint here once serving\n"
             "  --log-level LEVEL       debug, info, warn or error (default info)\n"
             "  --version, --help\n"
             "\n"
             "Signals: SIGHUP reloads the roster; SIGTERM and SIGINT stop cleanly.\n",
-            LDB_DEFAULT_LISTEN, LDB_DEFAULT_MAX_MESSAGE, LDB_DEFAULT_SKEW_S, LDB_DEFAULT_MAP_MB);
+            LDB_DEFAULT_LISTEN, LDB_DEFAULT_MAX_MESSAGE, LDB_DEFAULT_SKEW_S, LDB_DEFAULT_MAP_MB,
+            LDB_DEFAULT_HEARTBEAT_MS);
 }
 
 static int set_str(char **dst, const char *v)
@@ -87,6 +90,7 @@ int main(int argc, char **argv)
         O_MAXMSG,
         O_SKEW,
         O_MAP,
+        O_HEARTBEAT,
         O_READY,
         O_LOG,
         O_VERSION,
@@ -102,6 +106,7 @@ int main(int argc, char **argv)
         {"max-message-bytes", required_argument, 0, O_MAXMSG},
         {"clock-skew-seconds", required_argument, 0, O_SKEW},
         {"map-size-mb", required_argument, 0, O_MAP},
+        {"heartbeat-ms", required_argument, 0, O_HEARTBEAT},
         {"ready-file", required_argument, 0, O_READY},
         {"log-level", required_argument, 0, O_LOG},
         {"version", no_argument, 0, O_VERSION},
@@ -160,6 +165,11 @@ int main(int argc, char **argv)
             if (parse_num("--map-size-mb", optarg, 1, 1ull << 20, &n))
                 goto usage_fail;
             cfg.map_size = (size_t)n << 20;
+            break;
+        case O_HEARTBEAT:
+            if (parse_num("--heartbeat-ms", optarg, LDB_HEARTBEAT_MIN_MS, LDB_HEARTBEAT_MAX_MS, &n))
+                goto usage_fail;
+            cfg.heartbeat_ms = (unsigned)n;
             break;
         case O_LOG:
             if (ldb_log_parse_level(optarg, &cfg.log_level)) {

@@ -493,6 +493,7 @@ static void store_batch(ldb_broker *b, item *items, size_t n)
                              ? ldb_session_by_rid(b, zmq_msg_data(&it->rid), zmq_msg_size(&it->rid))
                              : NULL;
         if (s) {
+            s->heard_ms = ldw_now_ms();
             s->inflight -= it->acked < s->inflight ? it->acked : s->inflight;
             s->inflight_bytes -=
                 it->acked_bytes < s->inflight_bytes ? it->acked_bytes : s->inflight_bytes;

@@ -146,6 +146,7 @@ ldb_session *ldb_session_hello(ldb_broker *b, const char *principal, const uint8
         s->rid_len = rid_len;
     }
     s->order = ++b->session_order;
+    s->heard_ms = ldw_now_ms();
     s->filtered = f.filtered;
     s->only[0] = f.only[0];
     s->only[1] = f.only[1];
@@ -399,6 +400,38 @@ void ldb_sessions_pump(ldb_broker *b)
         if (s->primary && s->more && s->inflight < LDB_DELIVERY_WINDOW && pump(b, s)) {
             remove_session(b, i); /* another session may now sit at i: look again */
             continue;
+        }
+        i++;
+    }
+}
+
+/* Send s an empty Deliveries frame. Returns 1 if its connection is gone. */
+static int probe(ldb_broker *b, const ldb_session *s)
+{
+    Liandong__V1__Deliveries ds = LIANDONG__V1__DELIVERIES__INIT;
+    Liandong__V1__Body body = LIANDONG__V1__BODY__INIT;
+    body.msg_case = LIANDONG__V1__BODY__MSG_DELIVERIES;
+    body.deliveries = &ds;
+    return ldb_send_body(b, s->rid, s->rid_len, &body) != 0 && errno == EHOSTUNREACH;
+}
+
+void ldb_sessions_probe(ldb_broker *b)
+{
+    int64_t now = ldw_now_ms(), every = b->cfg->heartbeat_ms;
+    if (now < b->next_probe_ms)
+        return;
+    b->next_probe_ms = now + every / 4;
+    for (size_t i = 0; i < b->n_sessions;) {
+        ldb_session *s = &b->sessions[i];
+        if (s->primary && s->inflight && now - s->heard_ms >= every &&
+            now - s->probed_ms >= every && ldb_peer_protocol(b, s->rid, s->rid_len) >= 2) {
+            s->probed_ms = now;
+            if (probe(b, s)) {
+                ldb_info("session %s: connection gone with %u deliveries unacknowledged",
+                         s->principal, s->inflight);
+                remove_session(b, i); /* another session may now sit at i */
+                continue;
+            }
         }
         i++;
     }

@@ -57,6 +57,7 @@ typedef struct fixture {
     th_env env;
     actor bgs, dcs, gxj, fgw, kjj, xqzf, other, admin, audit;
     char config[512];
+    const char *heartbeat_ms; /* --heartbeat-ms for start(); NULL: the default */
 } fixture;
 
 static actor *all(fixture *f, size_t i)
@@ -118,7 +119,9 @@ static void start(fixture *f, const char *plugin_config)
              LD_PLANS_PLUGIN, plugin_config ? "    config:\n      " : "",
              plugin_config ? plugin_config : "", plugin_config ? "\n" : "");
     th_write_file(&f->env, "broker.yaml", text, f->config, sizeof f->config);
-    const char *extra[] = {"--config", f->config, START, NULL};
+    const char *extra[] = {"--config",      f->config,
+                           START,           f->heartbeat_ms ? "--heartbeat-ms" : NULL,
+                           f->heartbeat_ms, NULL};
     th_broker_start(&f->env, extra);
 }
 
@@ -1038,6 +1041,64 @@ static void test_filtered_and_unfiltered_together(void **state)
     th_raw_close(&g->rx);
 }
 
+/* The deliveries in the next frame on a raw protocol 2 connection (0: an
+ * empty Deliveries frame, the broker's probe); fails if none comes. */
+static size_t raw_deliveries(th_raw *r, int timeout_ms)
+{
+    Liandong__V1__Body *b = th_raw_recv(r, timeout_ms);
+    if (!b)
+        fail_msg("nothing within %d ms", timeout_ms);
+    size_t n = 0;
+    if (b->msg_case == LIANDONG__V1__BODY__MSG_DELIVERY)
+        n = 1;
+    else if (b->msg_case == LIANDONG__V1__BODY__MSG_DELIVERIES)
+        n = b->deliveries->n_deliveries;
+    else
+        fail_msg("expected deliveries, got message case %d", b->msg_case);
+    th_body_free(b);
+    return n;
+}
+
+/* A filtered connection goes with deliveries unacknowledged, and nothing
+ * new comes for it: the broker's probe finds it gone, and the principal's
+ * other connection gets them, without waiting for another message. */
+static void test_gone_connection_found_by_probe(void **state)
+{
+    fixture *f = *state;
+    f->heartbeat_ms = "200";
+    start(f, NULL);
+    actor *g = &f->gxj;
+    th_raw_connect(&g->rx, &f->env, g->id, g->id);
+    th_body_free(th_raw_hello(&g->rx));
+    actor fl = {.id = g->id};
+    const uint32_t only[] = {LIANDONG__V1__BODY__MSG_DIRECT};
+    th_raw_connect(&fl.rx, &f->env, g->id, g->id);
+    th_body_free(th_raw_hello_only(&fl.rx, 2, 0, only, 1));
+
+    up(f, &f->fgw);
+    for (int i = 0; i < 2; i++) {
+        th_raw_direct(&f->fgw.tx, GXJ, i ? "第二条" : "第一条", NULL);
+        Liandong__V1__Body *b = th_raw_recv_reply(&f->fgw.tx, 5000);
+        assert_int_equal(b->msg_case, LIANDONG__V1__BODY__MSG_ACK);
+        th_body_free(b);
+    }
+    size_t got = 0;
+    while (got < 2)
+        got += raw_deliveries(&fl.rx, 5000); /* not acknowledged */
+    assert_int_equal(got, 2);
+    /* Silent with deliveries out: probed (an empty Deliveries frame) and,
+     * as it is still there, kept: the other connection gets nothing. */
+    assert_int_equal(raw_deliveries(&fl.rx, 2000), 0);
+    silence(g, 300);
+
+    /* Gone: the next probe finds out; the other connection gets both. */
+    th_raw_close(&fl.rx);
+    expect_message(f, g, LIANDONG__V1__BODY__MSG_DIRECT, FGW);
+    expect_message(f, g, LIANDONG__V1__BODY__MSG_DIRECT, FGW);
+    silence(g, 300);
+    th_raw_close(&g->rx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1050,6 +1111,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_large_ledger_reply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hello_only_bodies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filtered_and_unfiltered_together, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gone_connection_found_by_probe, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -248,6 +250,85 @@ static void test_only_types(void **state)
     ld_client_destroy(&b);
 }
 
+/* A receiving connection whose process stops (the TCP connection stays
+ * open, nothing answers): the broker's heartbeat drops it, its probe finds
+ * it gone, and the principal's other connection gets what it left
+ * unacknowledged. The stopped client is a child process, so that SIGSTOP
+ * halts its ZeroMQ threads too. */
+static void test_stopped_connection_dropped(void **state)
+{
+    fixture *f = *state;
+    th_broker_signal_stop(&f->env, SIGTERM);
+    const char *hb[] = {"--heartbeat-ms", "200", NULL};
+    th_broker_start(&f->env, hb);
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        /* No cmocka here: any failure is an exit the parent notices. */
+        close(ready[0]);
+        char path[512];
+        th_secret_path(&f->env, "mdj.fgw", path, sizeof path);
+        ld_client_options o;
+        ld_client_options_init(&o);
+        o.endpoint = f->env.endpoint;
+        o.identity_path = path;
+        o.broker_key_path = f->env.broker_pub;
+        const char *only[] = {"direct"};
+        o.only_types = only;
+        o.n_only_types = 1;
+        ld_client *c;
+        ld_delivery *d;
+        if (ld_client_new(&o, &c, NULL, 0) != LD_OK || ld_client_connect(c) != LD_OK)
+            _exit(1);
+        for (int i = 0; i < 2; i++) {
+            if (ld_client_recv(c, 10000, &d) != LD_OK)
+                _exit(2);
+            ld_delivery_destroy(&d); /* not acknowledged */
+        }
+        if (write(ready[1], "r", 1) != 1)
+            _exit(3);
+        for (;;)
+            pause();
+    }
+    close(ready[1]);
+    ld_client *a = client(f, "mdj.gxj", 1);
+    const char *to[] = {"mdj.fgw"};
+    assert_int_equal(ld_client_send_direct(a, to, 1, "第一条", NULL, 0, NULL), LD_OK);
+    assert_int_equal(ld_client_send_direct(a, to, 1, "第二条", NULL, 0, NULL), LD_OK);
+    struct pollfd p = {ready[0], POLLIN, 0};
+    char byte = 0;
+    int ok = poll(&p, 1, 15000) == 1 && read(ready[0], &byte, 1) == 1;
+    close(ready[0]);
+    if (!ok) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        fail_msg("the child client did not get its two deliveries");
+    }
+    /* While the child runs, its connection has the Directs. */
+    ld_client *b = client(f, "mdj.fgw", 1);
+    ld_delivery *d;
+    assert_int_equal(ld_client_recv(b, 700, &d), LD_ERR_TIMEOUT);
+    kill(child, SIGSTOP);
+    for (int i = 0; i < 2; i++) {
+        int rc = ld_client_recv(b, 5000, &d);
+        if (rc != LD_OK) {
+            kill(child, SIGKILL);
+            waitpid(child, NULL, 0);
+            fail_msg("delivery %d did not move to the other connection: %s", i + 1,
+                     ld_strerror(rc));
+        }
+        assert_string_equal(d->text, i ? "第二条" : "第一条");
+        assert_int_equal(ld_client_ack(b, d), LD_OK);
+        ld_delivery_destroy(&d);
+    }
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    ld_client_destroy(&b);
+    ld_client_destroy(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +338,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_delivery_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_identity_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_only_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stopped_connection_dropped, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

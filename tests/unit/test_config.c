@@ -30,7 +30,7 @@ static void test_full_config(void **state)
                  "roster: /etc/ld/roster\nkey: /etc/ld/broker.secret\n"
                  "max_message_bytes: 4096\nclock_skew_seconds: 60\nmap_size_mb: 16\n"
                  "batch_max: 8\nsimulated_clock: \"2022-07-01T09:00:00+08:00\"\n"
-                 "log_level: debug\n");
+                 "log_level: debug\nheartbeat_ms: 2500\n");
     ldb_config c;
     ldb_config_init(&c);
     char err[512];
@@ -44,6 +44,7 @@ static void test_full_config(void **state)
     assert_int_equal(c.simulated, 1);
     assert_int_equal(c.simulated_start_ms, 1656637200000LL);
     assert_int_equal(c.log_level, LDB_LOG_DEBUG);
+    assert_int_equal(c.heartbeat_ms, 2500);
     assert_int_equal(ldb_config_check(&c, err, sizeof err), 0);
     ldb_config_clear(&c);
     unlink(path);
@@ -70,6 +71,8 @@ static void test_errors_name_file_and_line(void **state)
     expect_error("max_message_bytes: 12\n", ":1: max_message_bytes must be");
     expect_error("map_size_mb: lots\n", "map_size_mb must be");
     expect_error("log_level: loud\n", "log_level must be");
+    expect_error("heartbeat_ms: 50\n",
+                 "heartbeat_ms must be a number from 100 to 600000, not '50'");
     expect_error("simulated_clock: tomorrow\n", "simulated_clock must be");
     expect_error("listen: [a, b]\n", "'listen' must be a single value");
     expect_error("- a\n- b\n", "must be a mapping");
