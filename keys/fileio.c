@@ -115,6 +115,21 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
+/* Set fd's mode, write data, fsync and close it. NULL on success, or what
+ * failed ("write", ...) with errno set; *fd is -1 once close was tried. */
+static const char *fill_and_close(int *fd, mode_t mode, const char *data, size_t len)
+{
+    if (fchmod(*fd, mode) != 0)
+        return "set the mode of";
+    if (write_all(*fd, data, len) != 0)
+        return "write";
+    if (fsync(*fd) != 0)
+        return "sync";
+    int rc = close(*fd);
+    *fd = -1;
+    return rc != 0 ? "close" : NULL;
+}
+
 int ldk_file_create(const char *path, mode_t mode, const char *data, size_t len, char *err,
                     size_t errlen)
 {
@@ -127,22 +142,9 @@ int ldk_file_create(const char *path, mode_t mode, const char *data, size_t len,
         return ldk_seterr(err, errlen, e == ENOENT ? LD_ERR_NOT_FOUND : LD_ERR_IO,
                           "%s: cannot create: %s", path, strerror(e));
     }
-    const char *what = "set the mode of";
-    if (fchmod(fd, mode) != 0)
-        goto fail;
-    what = "write";
-    if (write_all(fd, data, len) != 0)
-        goto fail;
-    what = "sync";
-    if (fsync(fd) != 0)
-        goto fail;
-    what = "close";
-    if (close(fd) != 0) {
-        fd = -1;
-        goto fail;
-    }
-    return LD_OK;
-fail:;
+    const char *what = fill_and_close(&fd, mode, data, len);
+    if (what == NULL)
+        return LD_OK;
     int e = errno;
     if (fd >= 0)
         close(fd);
@@ -184,34 +186,20 @@ int ldk_file_replace(const char *path, mode_t mode, const char *data, size_t len
         return ldk_seterr(err, errlen, e == ENOENT ? LD_ERR_NOT_FOUND : LD_ERR_IO,
                           "%s: cannot create a temporary file next to it: %s", path, strerror(e));
     }
-    const char *what = "set the mode of";
-    if (fchmod(fd, mode) != 0)
-        goto fail;
-    what = "write";
-    if (write_all(fd, data, len) != 0)
-        goto fail;
-    what = "sync";
-    if (fsync(fd) != 0)
-        goto fail;
-    what = "close";
-    if (close(fd) != 0) {
-        fd = -1;
-        goto fail;
+    const char *what = fill_and_close(&fd, mode, data, len);
+    if (what == NULL && rename(tmp, path) != 0)
+        what = "rename the temporary file onto";
+    if (what != NULL) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        unlink(tmp);
+        free(tmp);
+        return ldk_seterr(err, errlen, LD_ERR_IO, "%s: cannot %s it: %s", path, what, strerror(e));
     }
-    fd = -1;
-    what = "rename the temporary file onto";
-    if (rename(tmp, path) != 0)
-        goto fail;
     free(tmp);
     if (sync_dir(path) != 0)
         return ldk_seterr(err, errlen, LD_ERR_IO, "%s: written, but cannot sync its directory: %s",
                           path, strerror(errno));
     return LD_OK;
-fail:;
-    int e = errno;
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    free(tmp);
-    return ldk_seterr(err, errlen, LD_ERR_IO, "%s: cannot %s it: %s", path, what, strerror(e));
 }
