@@ -6,14 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
 #include "bench.h"
+#include "brokerkit.h"
 
 uint64_t bench_now_ns(void)
 {
@@ -136,16 +134,10 @@ void bench_env_init(bench_env *e)
     snprintf(e->config, sizeof e->config, "%s/broker.yaml", e->dir);
     snprintf(e->broker_secret, sizeof e->broker_secret, "%s/broker.secret", e->keys);
     snprintf(e->broker_pub, sizeof e->broker_pub, "%s/broker.pub", e->keys);
-    if (mkdir(e->keys, 0700) != 0)
-        bench_die("mkdir %s: %s", e->keys, strerror(errno));
     char err[LDK_ERR_MAX];
-    ldk_roster *r;
-    if (ldk_identity_generate("broker", "Liandong broker", 0, &e->broker, err, sizeof err) ||
-        ldk_identity_save_secret(e->broker, e->broker_secret, err, sizeof err) ||
-        ldk_identity_save_public(e->broker, e->broker_pub, err, sizeof err) || ldk_roster_new(&r) ||
-        ldk_roster_save(r, e->roster, err, sizeof err))
+    if (ldbk_broker_keys(e->keys, e->broker_secret, e->broker_pub, e->roster, &e->broker, err,
+                         sizeof err) != 0)
         bench_die("broker keys: %s", err);
-    ldk_roster_destroy(&r);
 }
 
 void bench_env_secret(const bench_env *e, const char *id, char *buf, size_t len)
@@ -179,23 +171,7 @@ void bench_env_add(bench_env *e, const char *prefix, int n, ldk_identity **out)
 
 void bench_env_start(bench_env *e, const bench_opts *o)
 {
-    const char *argv[24];
-    int n = 0;
-    argv[n++] = o->broker;
-    argv[n++] = "--listen";
-    argv[n++] = e->endpoint[0] ? e->endpoint : "tcp://127.0.0.1:*";
-    argv[n++] = "--data-dir";
-    argv[n++] = e->data;
-    argv[n++] = "--roster";
-    argv[n++] = e->roster;
-    argv[n++] = "--key";
-    argv[n++] = e->broker_secret;
-    argv[n++] = "--ready-file";
-    argv[n++] = e->ready;
-    argv[n++] = "--log-level";
-    argv[n++] = "error";
-    argv[n++] = "--map-size-mb";
-    argv[n++] = o->longmode ? "8192" : "2048";
+    const char *extra[5] = {"--map-size-mb", o->longmode ? "8192" : "2048"};
     if (o->n_plugins) {
         FILE *f = fopen(e->config, "w");
         if (!f)
@@ -205,66 +181,33 @@ void bench_env_start(bench_env *e, const bench_opts *o)
             fprintf(f, "  - name: %s\n    path: \"%s\"\n", o->plugin_name[i], o->plugin_path[i]);
         if (fclose(f) != 0)
             bench_die("%s: %s", e->config, strerror(errno));
-        argv[n++] = "--config";
-        argv[n++] = e->config;
+        extra[2] = "--config";
+        extra[3] = e->config;
     }
-    argv[n] = NULL;
-    unlink(e->ready);
-    pid_t pid = fork();
-    if (pid < 0)
-        bench_die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        execv(o->broker, (char *const *)argv);
-        fprintf(stderr, "liandong-bench: cannot run %s: %s\n", o->broker, strerror(errno));
-        _exit(127);
-    }
-    e->pid = pid;
-    for (int i = 0; i < 2000; i++) {
-        FILE *f = fopen(e->ready, "r");
-        if (f) {
-            char buf[256] = "";
-            if (fgets(buf, sizeof buf, f)) {
-                buf[strcspn(buf, "\n")] = 0;
-                snprintf(e->endpoint, sizeof e->endpoint, "%s", buf);
-            }
-            fclose(f);
-            if (e->endpoint[0])
-                return;
-        }
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            e->pid = 0;
-            bench_die("the broker %s exited at start (status %d)", o->broker, st);
-        }
-        usleep(10000);
-    }
-    bench_die("the broker did not become ready within 20 s");
+    ldbk_start s = {.bin = o->broker,
+                    .listen = e->endpoint,
+                    .data = e->data,
+                    .roster = e->roster,
+                    .key = e->broker_secret,
+                    .ready = e->ready,
+                    .log_level = "error",
+                    .extra = extra};
+    char err[512];
+    if (ldbk_start_broker(&s, &e->pid, e->endpoint, sizeof e->endpoint, 20000, err, sizeof err))
+        bench_die("%s", err);
 }
 
 void bench_env_stop(bench_env *e)
 {
-    if (e->pid <= 0)
-        return;
-    kill(e->pid, SIGTERM);
     int st;
-    for (int i = 0; i < 1000; i++) {
-        if (waitpid(e->pid, &st, WNOHANG) == e->pid) {
-            e->pid = 0;
-            return;
-        }
-        usleep(10000);
-    }
-    kill(e->pid, SIGKILL);
-    waitpid(e->pid, &st, 0);
-    e->pid = 0;
+    if (e->pid > 0)
+        ldbk_stop(&e->pid, SIGTERM, 10000, &st);
 }
 
 void bench_env_fini(bench_env *e)
 {
     bench_env_stop(e);
     ldk_identity_destroy(&e->broker);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
-    if (e->dir[0] && system(cmd) != 0)
+    if (e->dir[0] && ldbk_remove_dir(e->dir) != 0)
         fprintf(stderr, "liandong-bench: could not remove %s\n", e->dir);
 }

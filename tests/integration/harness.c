@@ -3,14 +3,12 @@
 #include "harness.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +16,8 @@
 
 #include <cmocka.h>
 #include <sodium.h>
+
+#include "brokerkit.h"
 
 #ifndef LD_BROKER_BIN
 #error "LD_BROKER_BIN must name the broker binary"
@@ -70,16 +70,10 @@ void th_env_init(th_env *e)
     snprintf(e->ready, sizeof e->ready, "%s/ready", e->dir);
     snprintf(e->broker_secret, sizeof e->broker_secret, "%s/broker.secret", e->keys);
     snprintf(e->broker_pub, sizeof e->broker_pub, "%s/broker.pub", e->keys);
-    assert_int_equal(mkdir(e->keys, 0700), 0);
     char err[LDK_ERR_MAX];
-    assert_int_equal(
-        ldk_identity_generate("broker", "Liandong broker", 0, &e->broker, err, sizeof err), LD_OK);
-    assert_int_equal(ldk_identity_save_secret(e->broker, e->broker_secret, err, sizeof err), LD_OK);
-    assert_int_equal(ldk_identity_save_public(e->broker, e->broker_pub, err, sizeof err), LD_OK);
-    ldk_roster *r;
-    assert_int_equal(ldk_roster_new(&r), LD_OK);
-    assert_int_equal(ldk_roster_save(r, e->roster, err, sizeof err), LD_OK);
-    ldk_roster_destroy(&r);
+    if (ldbk_broker_keys(e->keys, e->broker_secret, e->broker_pub, e->roster, &e->broker, err,
+                         sizeof err) != 0)
+        fail_msg("broker keys: %s", err);
     e->zctx = zmq_ctx_new();
     assert_non_null(e->zctx);
 }
@@ -98,9 +92,7 @@ void th_env_fini(th_env *e)
             zmq_close(e->socks[i]);
     if (e->zctx)
         zmq_ctx_term(e->zctx);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
-    if (system(cmd) != 0)
+    if (ldbk_remove_dir(e->dir) != 0)
         fprintf(stderr, "could not remove %s\n", e->dir);
 }
 
@@ -128,73 +120,33 @@ ldk_identity *th_add_identity(th_env *e, const char *id, const char *name, unsig
     return ident;
 }
 
+/* The broker's usual arguments in e, extra appended. */
+static ldbk_start start_args(th_env *e, const char *const *extra)
+{
+    return (ldbk_start){.bin = LD_BROKER_BIN,
+                        .listen = e->endpoint,
+                        .data = e->data,
+                        .roster = e->roster,
+                        .key = e->broker_secret,
+                        .ready = e->ready,
+                        .extra = extra};
+}
+
 void th_broker_start(th_env *e, const char *const *extra)
 {
-    unlink(e->ready);
-    const char *argv[40];
-    int n = 0;
-    argv[n++] = LD_BROKER_BIN;
-    argv[n++] = "--listen";
-    argv[n++] = e->endpoint[0] ? e->endpoint : "tcp://127.0.0.1:*";
-    argv[n++] = "--data-dir";
-    argv[n++] = e->data;
-    argv[n++] = "--roster";
-    argv[n++] = e->roster;
-    argv[n++] = "--key";
-    argv[n++] = e->broker_secret;
-    argv[n++] = "--ready-file";
-    argv[n++] = e->ready;
-    argv[n++] = "--log-level";
-    argv[n++] = getenv("LD_TEST_LOG") ? getenv("LD_TEST_LOG") : "warn";
-    for (int i = 0; extra && extra[i] && n < 38; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        execv(LD_BROKER_BIN, (char *const *)argv);
-        _exit(127);
-    }
-    e->pid = pid;
-    /* Wait for the ready file (the broker writes it once bound). */
-    for (int i = 0; i < 1000; i++) {
-        FILE *f = fopen(e->ready, "r");
-        if (f) {
-            char buf[256] = "";
-            if (fgets(buf, sizeof buf, f)) {
-                buf[strcspn(buf, "\n")] = 0;
-                snprintf(e->endpoint, sizeof e->endpoint, "%s", buf);
-            }
-            fclose(f);
-            if (e->endpoint[0])
-                return;
-        }
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            e->pid = 0;
-            fail_msg("broker exited at start (status %d)", st);
-        }
-        sleep_ms(10);
-    }
-    fail_msg("broker did not become ready within 10 s");
+    ldbk_start s = start_args(e, extra);
+    s.log_level = getenv("LD_TEST_LOG") ? getenv("LD_TEST_LOG") : "warn";
+    char err[512];
+    if (ldbk_start_broker(&s, &e->pid, e->endpoint, sizeof e->endpoint, 10000, err, sizeof err))
+        fail_msg("%s", err);
 }
 
 int th_broker_signal_stop(th_env *e, int sig)
 {
     assert_true(e->pid > 0);
-    kill(e->pid, sig);
-    int st = 0;
-    for (int i = 0; i < 1000; i++) {
-        if (waitpid(e->pid, &st, WNOHANG) == e->pid) {
-            e->pid = 0;
-            return st;
-        }
-        sleep_ms(10);
-    }
-    kill(e->pid, SIGKILL);
-    waitpid(e->pid, &st, 0);
-    e->pid = 0;
-    fail_msg("broker did not stop within 10 s of signal %d", sig);
+    int st;
+    if (ldbk_stop(&e->pid, sig, 10000, &st) != 0)
+        fail_msg("broker did not stop within 10 s of signal %d", sig);
     return st;
 }
 
@@ -408,41 +360,15 @@ int th_broker_start_fails(th_env *e, const char *const *extra, char *err, size_t
 {
     char errpath[400];
     snprintf(errpath, sizeof errpath, "%s/broker-stderr", e->dir);
-    unlink(e->ready);
-    const char *argv[40];
-    int n = 0;
-    argv[n++] = LD_BROKER_BIN;
-    argv[n++] = "--listen";
-    argv[n++] = e->endpoint[0] ? e->endpoint : "tcp://127.0.0.1:*";
-    argv[n++] = "--data-dir";
-    argv[n++] = e->data;
-    argv[n++] = "--roster";
-    argv[n++] = e->roster;
-    argv[n++] = "--key";
-    argv[n++] = e->broker_secret;
-    argv[n++] = "--ready-file";
-    argv[n++] = e->ready;
-    for (int i = 0; extra && extra[i] && n < 38; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd >= 0)
-            dup2(fd, 2);
-        execv(LD_BROKER_BIN, (char *const *)argv);
-        _exit(127);
-    }
-    int st = 0;
-    int i = 0;
-    for (; i < 1000 && waitpid(pid, &st, WNOHANG) != pid; i++)
-        sleep_ms(10);
-    if (i == 1000) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &st, 0);
+    ldbk_start s = start_args(e, extra);
+    s.stderr_file = errpath;
+    char why[512];
+    pid_t pid;
+    if (ldbk_spawn(&s, &pid, why, sizeof why) != 0)
+        fail_msg("%s", why);
+    int st;
+    if (ldbk_stop(&pid, 0, 10000, &st) != 0)
         fail_msg("the broker started although it should have refused to");
-    }
     FILE *f = fopen(errpath, "r");
     size_t got = f ? fread(err, 1, errlen ? errlen - 1 : 0, f) : 0;
     if (f)
