@@ -32,6 +32,7 @@
 #include <nats/nats.h>
 
 #include "bench.h"
+#include "brokerkit.h"
 #include "load.h"
 
 #define PEER_TOPIC "liandong/bench"
@@ -43,6 +44,7 @@
 /* ---- servers ---------------------------------------------------------- */
 
 typedef struct peer_srv {
+    char bin[512]; /* the server program */
     char dir[256];
     char log[300];
     pid_t pid;
@@ -54,21 +56,9 @@ static peer_srv *running[2];
 
 static void srv_stop(peer_srv *s)
 {
-    if (s->pid > 0) {
-        kill(s->pid, SIGTERM);
-        int st;
-        int i;
-        for (i = 0; i < 1000; i++) {
-            if (waitpid(s->pid, &st, WNOHANG) == s->pid)
-                break;
-            usleep(10000);
-        }
-        if (i == 1000) {
-            kill(s->pid, SIGKILL);
-            waitpid(s->pid, &st, 0);
-        }
-        s->pid = 0;
-    }
+    int st;
+    if (s->pid > 0)
+        ldbk_stop(&s->pid, SIGTERM, 10000, &st);
     for (int k = 0; k < 2; k++)
         if (running[k] == s)
             running[k] = NULL;
@@ -78,9 +68,7 @@ static void srv_fini(peer_srv *s)
 {
     srv_stop(s);
     if (s->dir[0]) {
-        char cmd[400];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
-        if (system(cmd) != 0)
+        if (ldbk_remove_dir(s->dir) != 0)
             fprintf(stderr, "liandong-bench: could not remove %s\n", s->dir);
         s->dir[0] = 0;
     }
@@ -180,7 +168,6 @@ static void log_tail(const peer_srv *s, char *out, size_t len)
 
 static int srv_dir(peer_srv *s, const char *name, char *err, size_t elen)
 {
-    memset(s, 0, sizeof *s);
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(s->dir, sizeof s->dir, "%s/liandong-bench-%s-XXXXXX", tmp, name);
     if (!mkdtemp(s->dir)) {
@@ -327,6 +314,41 @@ static void sink_free(load_sink *sink)
         bench_lat_free(&sink->deliv[i]);
 }
 
+/* The end of a peer's run: the server stopped, its directory and the
+ * consumer's sink gone. */
+static void peer_end(peer_srv *srv, load_sink *sink)
+{
+    srv_fini(srv);
+    sink_free(sink);
+    free(sink);
+}
+
+/* The start of a peer's run: the server program prog in PATH (r says when
+ * it is not installed) and its version (`prog version_opt`), the consumer's
+ * sink, a temporary directory (liandong-bench-<name>-*) and a free loopback
+ * port for the server. 0 when all is there; else r says what is missing
+ * and nothing is left to free. */
+static int peer_begin(peer_srv *srv, const char *prog, const char *version_opt, const char *name,
+                      load_sink **sink, peer_result *r)
+{
+    memset(srv, 0, sizeof *srv);
+    if (!find_bin(prog, srv->bin, sizeof srv->bin)) {
+        r->status = PEER_NOT_INSTALLED;
+        snprintf(r->note, sizeof r->note, "%s not found in PATH", prog);
+        return -1;
+    }
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", srv->bin, version_opt);
+    bin_version(cmd, r->version, sizeof r->version);
+    if (!(*sink = calloc(1, sizeof **sink)))
+        bench_die("out of memory");
+    if (srv_dir(srv, name, r->note, sizeof r->note) == 0)
+        return 0;
+    r->status = PEER_FAILED;
+    peer_end(srv, *sink);
+    return -1;
+}
+
 /* ---- Mosquitto --------------------------------------------------------- */
 
 typedef struct mq_client {
@@ -441,24 +463,14 @@ static void mq_close(void *h)
 
 static void run_mosquitto(const bench_opts *o, const double *rates, int n_rates, peer_result *r)
 {
-    char bin[512], cmd[600], err[512] = "";
-    if (!find_bin("mosquitto", bin, sizeof bin)) {
-        r->status = PEER_NOT_INSTALLED;
-        snprintf(r->note, sizeof r->note, "mosquitto not found in PATH");
-        return;
-    }
-    snprintf(cmd, sizeof cmd, "'%s' -h 2>&1", bin);
-    bin_version(cmd, r->version, sizeof r->version);
-
     peer_srv srv;
-    load_sink *sink = calloc(1, sizeof *sink);
+    load_sink *sink;
+    if (peer_begin(&srv, "mosquitto", "-h", "mosquitto", &sink, r) != 0)
+        return;
+    char err[512] = "";
     mq_client *sub = NULL;
     void *pubs[64] = {0};
     int n = 0;
-    if (!sink)
-        bench_die("out of memory");
-    if (srv_dir(&srv, "mosquitto", err, sizeof err) != 0)
-        goto fail;
     char conf[400];
     snprintf(conf, sizeof conf, "%s/mosquitto.conf", srv.dir);
     FILE *f = fopen(conf, "w");
@@ -483,8 +495,8 @@ static void run_mosquitto(const bench_opts *o, const double *rates, int n_rates,
             "%s",
             srv.port, srv.dir, geteuid() == 0 ? "user root\n" : "");
     fclose(f);
-    char *argv[] = {bin, "-c", conf, NULL};
-    bench_note(o, "mosquitto: %s -c %s (port %d)", bin, conf, srv.port);
+    char *argv[] = {srv.bin, "-c", conf, NULL};
+    bench_note(o, "mosquitto: %s -c %s (port %d)", srv.bin, conf, srv.port);
     if (srv_start(&srv, argv, err, sizeof err) != 0)
         goto fail;
 
@@ -530,9 +542,7 @@ done:
         mosquitto_destroy(sub->m);
         free(sub);
     }
-    srv_fini(&srv);
-    sink_free(sink);
-    free(sink);
+    peer_end(&srv, sink);
 }
 
 /* ---- NATS JetStream ---------------------------------------------------- */
@@ -707,30 +717,20 @@ static int run_async(const bench_opts *o, int port, int phase, peer_result *r, c
 
 static void run_nats(const bench_opts *o, const double *rates, int n_rates, peer_result *r)
 {
-    char bin[512], cmd[600], err[512] = "";
-    if (!find_bin("nats-server", bin, sizeof bin)) {
-        r->status = PEER_NOT_INSTALLED;
-        snprintf(r->note, sizeof r->note, "nats-server not found in PATH");
-        return;
-    }
-    snprintf(cmd, sizeof cmd, "'%s' --version 2>&1", bin);
-    bin_version(cmd, r->version, sizeof r->version);
-
     peer_srv srv;
-    load_sink *sink = calloc(1, sizeof *sink);
+    load_sink *sink;
+    if (peer_begin(&srv, "nats-server", "--version", "nats", &sink, r) != 0)
+        return;
+    char err[512] = "";
     js_client *admin = NULL;
     natsSubscription *sub = NULL;
     void *pubs[64] = {0};
     int n = 0;
-    if (!sink)
-        bench_die("out of memory");
-    if (srv_dir(&srv, "nats", err, sizeof err) != 0)
-        goto fail;
     char port[16], store[320];
     snprintf(port, sizeof port, "%d", srv.port);
     snprintf(store, sizeof store, "%s/jetstream", srv.dir);
-    char *argv[] = {bin, "-js", "-a", "127.0.0.1", "-p", port, "-sd", store, NULL};
-    bench_note(o, "nats: %s -js -a 127.0.0.1 -p %s -sd %s", bin, port, store);
+    char *argv[] = {srv.bin, "-js", "-a", "127.0.0.1", "-p", port, "-sd", store, NULL};
+    bench_note(o, "nats: %s -js -a 127.0.0.1 -p %s -sd %s", srv.bin, port, store);
     if (srv_start(&srv, argv, err, sizeof err) != 0)
         goto fail;
     if (!(admin = js_connect(srv.port, 0, err, sizeof err)))
@@ -800,9 +800,7 @@ done:
         natsSubscription_Destroy(sub);
     }
     js_destroy(admin);
-    srv_fini(&srv);
-    sink_free(sink);
-    free(sink);
+    peer_end(&srv, sink);
 }
 
 void bench_peers(const bench_opts *o, const double *rates, int n_rates, peers_result *r)
