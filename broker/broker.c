@@ -82,7 +82,10 @@ void ldb_tick(ldb_broker *b, int force)
     int64_t wall = ldw_now_ms(), clock = ldb_clock_now(b);
     if (!ldb_plugins_count(b->plugins))
         return;
-    if (!force && wall < b->next_tick_ms && clock == b->ticked_clock_ms)
+    /* Due by the wall clock, or at once when the simulated clock moved (the
+     * wall clock moves all the time: it only counts through tick_ms). */
+    int moved = b->cfg->simulated && clock != b->ticked_clock_ms;
+    if (!force && wall < b->next_tick_ms && !moved)
         return;
     b->next_tick_ms = wall + b->cfg->tick_ms;
     b->ticked_clock_ms = clock;
@@ -112,8 +115,9 @@ void ldb_tick(ldb_broker *b, int force)
 void ldb_prune_dedup(ldb_broker *b)
 {
     int64_t wall = ldw_now_ms(), clock = ldb_clock_now(b);
-    /* Due by the wall clock, or at once when the (simulated) clock moved. */
-    if (!b->cfg->dedup_days || (wall < b->next_prune_ms && clock == b->pruned_clock_ms))
+    /* Due by the wall clock, or at once when the simulated clock moved. */
+    int moved = b->cfg->simulated && clock != b->pruned_clock_ms;
+    if (!b->cfg->dedup_days || (wall < b->next_prune_ms && !moved))
         return;
     b->pruned_clock_ms = clock;
     int64_t before = clock - (int64_t)b->cfg->dedup_days * 86400000;

@@ -314,6 +314,39 @@ static void test_recorder_plugin(void **state)
     th_raw_close(&adm);
 }
 
+/* On the wall clock, on_tick runs every tick_ms however busy the broker
+ * is: the clock moving between two messages is no reason to tick (only a
+ * simulated clock's move is). */
+static void test_tick_paced_on_the_wall_clock(void **state)
+{
+    fixture *f = *state;
+    FILE *fp = fopen(f->config, "w");
+    assert_non_null(fp);
+    fprintf(fp, "tick_ms: 500\nplugins:\n  - name: recorder\n    path: %s\n", PLUGIN("recorder"));
+    fclose(fp);
+    const char *extra[] = {"--config", f->config, NULL};
+    th_broker_start(&f->env, extra);
+    th_raw a;
+    th_raw_connect(&a, &f->env, f->a, f->a);
+    th_body_free(th_raw_hello(&a));
+    int64_t t0 = ldw_now_ms();
+    int sent = 0;
+    while (ldw_now_ms() - t0 < 1500) {
+        send_direct(&a, "mdj.fgw", "第一条", NULL);
+        free(expect_ack_reply(&a));
+        sent++;
+    }
+    send_direct(&a, "mdj.fgw", "tick-calls?", NULL);
+    char *reply = expect_ack_reply(&a);
+    long long calls = -1, elapsed = ldw_now_ms() - t0;
+    assert_int_equal(sscanf(reply, "tick_calls=%lld", &calls), 1);
+    fprintf(stderr, "%d messages in %lld ms, on_tick called %lld times\n", sent, elapsed, calls);
+    assert_true(sent > 10);
+    assert_true(calls >= 1 && calls <= elapsed / 500 + 2);
+    free(reply);
+    th_raw_close(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +355,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wrong_abi_stops_broker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_init_failure_stops_broker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recorder_plugin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tick_paced_on_the_wall_clock, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@ struct state {
     char copy_to[65];
     long long notify_after_ms;
     int notified;
+    long long tick_calls; /* on_tick calls since start (not stored) */
 };
 
 static void read_config(struct state *s, const char *yaml)
@@ -103,7 +104,10 @@ static int on_message(void *state, ld_plugin_txn *txn, const ld_plugin_message *
             decision = LD_PLUGIN_ERROR;
         /* Answer with the counts, as a Direct body in Ack.reply. */
         char counts[128];
-        pack_counts(s, txn, counts, sizeof counts);
+        if (strcmp(b->direct->text, "tick-calls?") == 0)
+            snprintf(counts, sizeof counts, "tick_calls=%lld", s->tick_calls);
+        else
+            pack_counts(s, txn, counts, sizeof counts);
         Liandong__V1__Body rb = LIANDONG__V1__BODY__INIT;
         Liandong__V1__Direct rd = LIANDONG__V1__DIRECT__INIT;
         rd.text = counts;
@@ -126,6 +130,7 @@ static int on_refused(void *state, ld_plugin_txn *txn, const ld_plugin_refusal *
 static int on_tick(void *state, ld_plugin_txn *txn, int64_t now_ms)
 {
     struct state *s = state;
+    s->tick_calls++;
     if (s->notified || !s->copy_to[0] || !s->notify_after_ms || now_ms < s->notify_after_ms)
         return LD_OK;
     /* Once, also across restarts: the database remembers. */
