@@ -113,7 +113,13 @@ int ldbk_start_broker(const ldbk_start *s, pid_t *pid, char *endpoint, size_t ep
         int st;
         if (waitpid(*pid, &st, WNOHANG) == *pid) {
             *pid = 0;
-            snprintf(err, errlen, "the broker %s exited at start (status %d)", s->bin, st);
+            if (WIFSIGNALED(st))
+                snprintf(err, errlen, "the broker %s was killed by signal %d at start", s->bin,
+                         WTERMSIG(st));
+            else
+                snprintf(err, errlen,
+                         "the broker %s exited at start with status %d (its log says why)", s->bin,
+                         WEXITSTATUS(st));
             return -1;
         }
         sleep_10ms();
